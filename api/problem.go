@@ -1,0 +1,48 @@
+package api
+
+import "strings"
+
+// ProblemContentType is the media type of a Problem (RFC 9457).
+const ProblemContentType = "application/problem+json"
+
+// Problem is an RFC 9457 problem details object, modelgov's only error body.
+type Problem struct {
+	Type     string `json:"type,omitempty"`
+	Title    string `json:"title"`
+	Status   int    `json:"status"`
+	Detail   string `json:"detail,omitempty"`
+	Instance string `json:"instance,omitempty"`
+	// Errors lists every invalid field of a rejected document.
+	Errors []FieldError `json:"errors,omitempty"`
+	// Allowed lists the lifecycle statuses reachable from the current one,
+	// on a refused transition.
+	Allowed []Status `json:"allowed,omitempty"`
+	// RequestID identifies the request in the server's logs.
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// FieldError is one invalid field: where it is, as a JSON pointer (RFC 6901)
+// into the submitted document, and what is wrong with it.
+type FieldError struct {
+	Pointer string `json:"pointer"`
+	Message string `json:"message"`
+}
+
+// Error makes a Problem usable as a Go error, as the client returns it.
+func (p *Problem) Error() string {
+	var b strings.Builder
+	b.WriteString(p.Title)
+	if p.Detail != "" {
+		b.WriteString(": ")
+		b.WriteString(p.Detail)
+	}
+	for _, e := range p.Errors {
+		b.WriteString("\n  ")
+		if e.Pointer != "" {
+			b.WriteString(e.Pointer)
+			b.WriteString(": ")
+		}
+		b.WriteString(e.Message)
+	}
+	return b.String()
+}

@@ -1,0 +1,343 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/hivellm/modelgov/api"
+	"github.com/hivellm/modelgov/internal/errs"
+	"github.com/hivellm/modelgov/internal/registry"
+)
+
+// Media types a model document may be sent as.
+var documentTypes = []string{"application/json", "application/yaml", "application/x-yaml", "text/yaml"}
+
+// readBody reads a request body of one of the accepted media types (an
+// absent Content-Type is taken as the first), at most s.maxBody bytes.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, accepted ...string) ([]byte, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		ok := err == nil
+		if ok {
+			ok = false
+			for _, a := range accepted {
+				ok = ok || mt == a
+			}
+		}
+		if !ok {
+			return nil, &mediaTypeError{got: ct, accepted: accepted}
+		}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return nil, errs.E(errs.TooLarge, "the request body is over the limit of %d bytes", s.maxBody)
+	}
+	if err != nil {
+		return nil, errs.Wrap(errs.Malformed, err, "cannot read the request body")
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, errs.E(errs.Malformed, "the request body is empty")
+	}
+	return body, nil
+}
+
+type mediaTypeError struct {
+	got      string
+	accepted []string
+}
+
+func (e *mediaTypeError) Error() string {
+	return fmt.Sprintf("Content-Type %q is not accepted here; send one of %s", e.got, strings.Join(e.accepted, ", "))
+}
+
+// decodeJSON decodes a small JSON request body strictly: unknown fields and
+// trailing data are refused.
+func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	body, err := s.readBody(w, r, "application/json")
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return errs.Wrap(errs.Malformed, err, "the request body is not valid JSON for this operation")
+	}
+	if dec.More() {
+		return errs.E(errs.Malformed, "the request body has data after its JSON value")
+	}
+	return nil
+}
+
+func (s *Server) writeOptions(r *http.Request) (registry.WriteOptions, error) {
+	ifMatch, err := parseIfMatch(r.Header.Get("If-Match"))
+	if err != nil {
+		return registry.WriteOptions{}, err
+	}
+	key := r.Header.Get("Idempotency-Key")
+	if len(key) > 255 {
+		return registry.WriteOptions{}, errs.E(errs.Malformed, "Idempotency-Key is longer than 255 characters")
+	}
+	return registry.WriteOptions{
+		Caller:         callerOf(r),
+		RequestID:      requestID(r.Context()),
+		IfMatch:        ifMatch,
+		IdempotencyKey: key,
+	}, nil
+}
+
+// callerOf returns who sent the request. Until authentication exists,
+// every caller is anonymous.
+func callerOf(*http.Request) registry.Caller { return registry.Anonymous }
+
+// parseIfMatch reads an If-Match header: "*" or one strong entity tag.
+func parseIfMatch(h string) (string, error) {
+	h = strings.TrimSpace(h)
+	switch {
+	case h == "" || h == "*":
+		return h, nil
+	case strings.HasPrefix(h, "W/"):
+		return "", errs.E(errs.Malformed, "If-Match needs a strong entity tag, such as \"3\", not %s", h)
+	case len(h) >= 2 && h[0] == '"' && h[len(h)-1] == '"' && !strings.Contains(h[1:len(h)-1], `"`):
+		return h[1 : len(h)-1], nil
+	case !strings.ContainsAny(h, `", `):
+		return h, nil // a bare resource_version, for convenience
+	}
+	return "", errs.E(errs.Malformed, "If-Match must be one entity tag, such as \"3\", or *")
+}
+
+func etag(rv string) string { return `"` + rv + `"` }
+
+func modelID(r *http.Request) string {
+	return r.PathValue("provider") + "/" + r.PathValue("model")
+}
+
+// writeModel answers a model with its ETag.
+func writeModel(w http.ResponseWriter, status int, m *api.Model) error {
+	w.Header().Set("ETag", etag(m.ResourceVersion))
+	return writeJSON(w, status, m)
+}
+
+func modelLocation(id string) string { return "/v1/models/" + id }
+
+func (s *Server) writeResult(w http.ResponseWriter, res *registry.Result) error {
+	w.Header().Set("Modelgov-Outcome", string(res.Outcome))
+	if res.Replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	status := http.StatusOK
+	if res.Outcome == registry.Created {
+		status = http.StatusCreated
+		w.Header().Set("Location", modelLocation(res.Model.ModelID))
+	}
+	return writeModel(w, status, res.Model)
+}
+
+func (s *Server) createModel(w http.ResponseWriter, r *http.Request) error {
+	opts, err := s.writeOptions(r)
+	if err != nil {
+		return err
+	}
+	body, err := s.readBody(w, r, documentTypes...)
+	if err != nil {
+		return s.bodyError(w, r, err)
+	}
+	res, err := s.reg.CreateModel(r.Context(), body, opts)
+	if err != nil {
+		return err
+	}
+	return s.writeResult(w, res)
+}
+
+func (s *Server) applyModel(w http.ResponseWriter, r *http.Request) error {
+	opts, err := s.writeOptions(r)
+	if err != nil {
+		return err
+	}
+	body, err := s.readBody(w, r, documentTypes...)
+	if err != nil {
+		return s.bodyError(w, r, err)
+	}
+	res, err := s.reg.ApplyModel(r.Context(), body, opts)
+	if err != nil {
+		return err
+	}
+	return s.writeResult(w, res)
+}
+
+func (s *Server) replaceModel(w http.ResponseWriter, r *http.Request) error {
+	opts, err := s.writeOptions(r)
+	if err != nil {
+		return err
+	}
+	body, err := s.readBody(w, r, documentTypes...)
+	if err != nil {
+		return s.bodyError(w, r, err)
+	}
+	res, err := s.reg.ReplaceModel(r.Context(), modelID(r), body, opts)
+	if err != nil {
+		return err
+	}
+	return s.writeResult(w, res)
+}
+
+func (s *Server) patchModel(w http.ResponseWriter, r *http.Request) error {
+	opts, err := s.writeOptions(r)
+	if err != nil {
+		return err
+	}
+	body, err := s.readBody(w, r, "application/merge-patch+json", "application/json")
+	if err != nil {
+		return s.bodyError(w, r, err)
+	}
+	res, err := s.reg.PatchModel(r.Context(), modelID(r), body, opts)
+	if err != nil {
+		return err
+	}
+	return s.writeResult(w, res)
+}
+
+func (s *Server) deleteModel(w http.ResponseWriter, r *http.Request) error {
+	opts, err := s.writeOptions(r)
+	if err != nil {
+		return err
+	}
+	if _, err := s.reg.DeleteModel(r.Context(), modelID(r), opts); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) changeLifecycle(w http.ResponseWriter, r *http.Request) error {
+	opts, err := s.writeOptions(r)
+	if err != nil {
+		return err
+	}
+	var ch api.LifecycleChange
+	if err := s.decodeJSON(w, r, &ch); err != nil {
+		return s.bodyError(w, r, err)
+	}
+	res, err := s.reg.ChangeLifecycle(r.Context(), modelID(r), ch, opts)
+	if err != nil {
+		return err
+	}
+	return s.writeResult(w, res)
+}
+
+// bodyError answers an unsupported media type itself (the only HTTP-level
+// body error) and hands every other error back.
+func (s *Server) bodyError(w http.ResponseWriter, r *http.Request, err error) error {
+	var mt *mediaTypeError
+	if errors.As(err, &mt) {
+		w.Header().Set("Accept", strings.Join(mt.accepted, ", "))
+		s.problem(w, r, http.StatusUnsupportedMediaType, mt.Error())
+		return nil
+	}
+	return err
+}
+
+func (s *Server) getModel(w http.ResponseWriter, r *http.Request) error {
+	m, err := s.reg.GetModel(r.Context(), modelID(r))
+	if err != nil {
+		return err
+	}
+	if inm := r.Header.Get("If-None-Match"); inm != "" && (inm == "*" || inm == etag(m.ResourceVersion)) {
+		w.Header().Set("ETag", etag(m.ResourceVersion))
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	return writeModel(w, http.StatusOK, m)
+}
+
+func (s *Server) listModels(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	if err := onlyParams(q, "provider", "family", "status", "role", "size_class", "capability", "labels", "q", "page_size", "page_token"); err != nil {
+		return err
+	}
+	size, err := intParam(q, "page_size")
+	if err != nil {
+		return err
+	}
+	list, err := s.reg.ListModels(r.Context(), registry.ListQuery{
+		Provider: q.Get("provider"), Family: q.Get("family"), Status: q.Get("status"), Role: q.Get("role"),
+		SizeClass: q.Get("size_class"), Capability: q.Get("capability"), Labels: q.Get("labels"),
+		Text: q.Get("q"), PageSize: size, PageToken: q.Get("page_token"),
+	})
+	if err != nil {
+		return err
+	}
+	if list.Items == nil {
+		list.Items = []*api.Model{}
+	}
+	return writeJSON(w, http.StatusOK, list)
+}
+
+func (s *Server) listRevisions(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	if err := onlyParams(q, "page_size", "page_token"); err != nil {
+		return err
+	}
+	size, err := intParam(q, "page_size")
+	if err != nil {
+		return err
+	}
+	list, err := s.reg.ListRevisions(r.Context(), modelID(r), size, q.Get("page_token"))
+	if err != nil {
+		return err
+	}
+	if list.Items == nil {
+		list.Items = []*api.Revision{}
+	}
+	return writeJSON(w, http.StatusOK, list)
+}
+
+func (s *Server) getRevision(w http.ResponseWriter, r *http.Request) error {
+	n, err := registry.ParseRevision(r.PathValue("revision"))
+	if err != nil {
+		return err
+	}
+	rev, err := s.reg.GetRevision(r.Context(), modelID(r), n)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, rev)
+}
+
+// onlyParams refuses query parameters the operation does not know, so that
+// a misspelt filter is an error rather than a silently wider answer.
+func onlyParams(q url.Values, known ...string) error {
+	for k, v := range q {
+		found := false
+		for _, name := range known {
+			found = found || k == name
+		}
+		if !found {
+			return errs.E(errs.Malformed, "unknown query parameter %q; known: %s", k, strings.Join(known, ", "))
+		}
+		if len(v) > 1 {
+			return errs.E(errs.Malformed, "query parameter %q is given %d times; give it once", k, len(v))
+		}
+	}
+	return nil
+}
+
+func intParam(q url.Values, name string) (int, error) {
+	v := q.Get(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, errs.E(errs.Malformed, "%s %q is not a whole number", name, v)
+	}
+	return n, nil
+}

@@ -1,0 +1,266 @@
+// Package httpapi is modelgov's REST/JSON API under /v1: thin handlers that
+// decode a request, call the registry and encode the answer, errors as RFC
+// 9457 problems, request limits, metrics and the OpenAPI document.
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"sigs.k8s.io/yaml"
+
+	"github.com/hivellm/modelgov/api"
+	"github.com/hivellm/modelgov/internal/errs"
+	"github.com/hivellm/modelgov/internal/registry"
+)
+
+// DefaultMaxBody is the largest request body accepted: 1 MiB.
+const DefaultMaxBody = 1 << 20
+
+// Config holds what a Server needs.
+type Config struct {
+	Registry *registry.Service
+	// Ready reports whether the server can answer (the database is up).
+	Ready func(context.Context) error
+	// Schemas are the JSON Schemas served under /schemas/.
+	Schemas fs.FS
+	// Metrics is where the server registers its metrics and what /metrics
+	// serves; nil means a new registry of its own.
+	Metrics *prometheus.Registry
+	Logger  *slog.Logger
+	// MaxBody caps request bodies; 0 means DefaultMaxBody.
+	MaxBody int64
+}
+
+// Route is one registered operation.
+type Route struct {
+	Method  string
+	Pattern string // a net/http.ServeMux path pattern
+}
+
+// Server serves the API. It is an http.Handler.
+type Server struct {
+	reg     *registry.Service
+	ready   func(context.Context) error
+	schemas fs.FS
+	log     *slog.Logger
+	maxBody int64
+	mux     *http.ServeMux
+	routes  []Route
+	metrics *metrics
+	openapi []byte
+}
+
+// New returns a Server.
+func New(cfg Config) (*Server, error) {
+	if cfg.Registry == nil {
+		return nil, errors.New("httpapi: a registry is required")
+	}
+	s := &Server{reg: cfg.Registry, ready: cfg.Ready, schemas: cfg.Schemas, log: cfg.Logger,
+		maxBody: cfg.MaxBody, mux: http.NewServeMux()}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = DefaultMaxBody
+	}
+	if s.ready == nil {
+		s.ready = func(context.Context) error { return nil }
+	}
+	reg := cfg.Metrics
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	m, err := newMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	s.metrics = m
+	if s.openapi, err = yaml.YAMLToJSON(api.OpenAPI()); err != nil {
+		return nil, fmt.Errorf("httpapi: openapi document: %w", err)
+	}
+
+	s.handle("GET /healthz", s.healthz)
+	s.handle("GET /readyz", s.readyz)
+	s.handle("GET /openapi.json", s.openAPI)
+	s.handle("GET /schemas/{path...}", s.schema)
+	s.handleHTTP("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+
+	s.handle("POST /v1/models", s.createModel)
+	s.handle("GET /v1/models", s.listModels)
+	s.handle("POST /v1/models:apply", s.applyModel)
+	s.handle("GET /v1/models/{provider}/{model}", s.getModel)
+	s.handle("PUT /v1/models/{provider}/{model}", s.replaceModel)
+	s.handle("PATCH /v1/models/{provider}/{model}", s.patchModel)
+	s.handle("DELETE /v1/models/{provider}/{model}", s.deleteModel)
+	s.handle("PUT /v1/models/{provider}/{model}/lifecycle", s.changeLifecycle)
+	s.handle("GET /v1/models/{provider}/{model}/revisions", s.listRevisions)
+	s.handle("GET /v1/models/{provider}/{model}/revisions/{revision}", s.getRevision)
+
+	s.handle("GET /v1/aliases", s.listAliases)
+	s.handle("GET /v1/aliases/{namespace}/{name}", s.getAlias)
+	s.handle("PUT /v1/aliases/{namespace}/{name}", s.moveAlias)
+	s.handle("DELETE /v1/aliases/{namespace}/{name}", s.deleteAlias)
+	s.handle("GET /v1/aliases/{namespace}/{name}/history", s.aliasHistory)
+	return s, nil
+}
+
+// Routes lists every registered operation, in registration order.
+func (s *Server) Routes() []Route { return append([]Route(nil), s.routes...) }
+
+// A handler answers a request or returns an error for writeError to answer.
+type handler func(w http.ResponseWriter, r *http.Request) error
+
+func (s *Server) handle(pattern string, h handler) {
+	s.handleHTTP(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	}))
+}
+
+func (s *Server) handleHTTP(pattern string, h http.Handler) {
+	method, path, _ := cutPattern(pattern)
+	s.routes = append(s.routes, Route{Method: method, Pattern: path})
+	s.mux.Handle(pattern, s.metrics.instrument(pattern, h))
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	id := r.Header.Get("X-Request-Id")
+	if !validRequestID(id) {
+		id = newRequestID()
+	}
+	w.Header().Set("X-Request-Id", id)
+	r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.writeError(w, r, fmt.Errorf("panic: %v", v))
+		}
+	}()
+
+	if _, pattern := s.mux.Handler(r); pattern == "" {
+		s.unmatched(w, r)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// unmatched answers a request that no route takes, as a problem: 405 with
+// Allow when the path exists under another method, 404 otherwise.
+func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) {
+	h, _ := s.mux.Handler(r)
+	rec := &headerRecorder{header: http.Header{}}
+	h.ServeHTTP(rec, r)
+	s.metrics.requests.WithLabelValues("unmatched", r.Method, fmt.Sprint(rec.status)).Inc()
+	if rec.status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", rec.header.Get("Allow"))
+		s.problem(w, r, rec.status, fmt.Sprintf("%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, rec.header.Get("Allow")))
+		return
+	}
+	if rec.status == http.StatusMovedPermanently || rec.status == http.StatusTemporaryRedirect {
+		w.Header().Set("Location", rec.header.Get("Location"))
+		w.WriteHeader(rec.status)
+		return
+	}
+	s.problem(w, r, http.StatusNotFound, "no such resource: "+r.URL.Path)
+}
+
+// headerRecorder captures what ServeMux's own not-found and
+// method-not-allowed handlers would answer.
+type headerRecorder struct {
+	header http.Header
+	status int
+}
+
+func (h *headerRecorder) Header() http.Header         { return h.header }
+func (h *headerRecorder) Write(b []byte) (int, error) { return len(b), nil }
+func (h *headerRecorder) WriteHeader(code int)        { h.status = code }
+
+type requestIDKey struct{}
+
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for _, c := range id {
+		if c < 0x21 || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, err := io.WriteString(w, "ok\n")
+	return err
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.ready(ctx); err != nil {
+		return errs.Wrap(errs.Unavailable, err, "not ready")
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, err := io.WriteString(w, "ok\n")
+	return err
+}
+
+func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "application/json")
+	_, err := w.Write(s.openapi)
+	return err
+}
+
+func (s *Server) schema(w http.ResponseWriter, r *http.Request) error {
+	if s.schemas == nil {
+		return errs.E(errs.NotFound, "no schemas are served")
+	}
+	name := r.PathValue("path")
+	b, err := fs.ReadFile(s.schemas, name)
+	if err != nil || !fs.ValidPath(name) {
+		return errs.E(errs.NotFound, "no schema %s", name)
+	}
+	w.Header().Set("Content-Type", "application/schema+json")
+	_, err = w.Write(b)
+	return err
+}
+
+func jsonEncode(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	return jsonEncode(w, v)
+}

@@ -1,0 +1,374 @@
+package registry
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strconv"
+	"time"
+
+	"github.com/hivellm/modelgov/api"
+	"github.com/hivellm/modelgov/internal/errs"
+	"github.com/hivellm/modelgov/internal/lifecycle"
+	"github.com/hivellm/modelgov/internal/mergepatch"
+	"github.com/hivellm/modelgov/internal/schema"
+	"github.com/hivellm/modelgov/internal/store"
+)
+
+// CreateModel registers a new model from a document (JSON or YAML, schema
+// 1.1 or proposal 035's 1.0). The model starts as proposed with no role,
+// unless a 1.0 document asks for a role and status, which the same write
+// then applies through the classification and lifecycle paths.
+func (s *Service) CreateModel(ctx context.Context, doc []byte, opts WriteOptions) (*Result, error) {
+	d, err := s.schema.Decode(doc)
+	if err != nil {
+		return nil, err
+	}
+	w := write{
+		opts:        opts,
+		idempotency: &idempotency{scope: "create-model " + actor(opts.Caller), hash: hashRequest(doc)},
+		do: func(ctx context.Context, tx store.Tx, now time.Time) (*Result, error) {
+			return s.changeModel(ctx, tx, now, opts, d.Model.ModelID, func(cur *api.Model) (*api.Model, api.Action, string, error) {
+				if cur != nil {
+					return nil, "", "", errs.E(errs.Exists, "model %s already exists; update it with PUT or PATCH", cur.ModelID)
+				}
+				return s.create(ctx, tx, d, opts.Caller, now)
+			})
+		},
+	}
+	return s.commit(ctx, w)
+}
+
+// ApplyModel creates the model a document describes, or replaces the
+// owner-written fields of the existing one, as `kubectl apply` does. A
+// document equal to what is stored changes nothing.
+func (s *Service) ApplyModel(ctx context.Context, doc []byte, opts WriteOptions) (*Result, error) {
+	d, err := s.schema.Decode(doc)
+	if err != nil {
+		return nil, err
+	}
+	return s.commit(ctx, write{opts: opts, do: func(ctx context.Context, tx store.Tx, now time.Time) (*Result, error) {
+		return s.changeModel(ctx, tx, now, opts, d.Model.ModelID, func(cur *api.Model) (*api.Model, api.Action, string, error) {
+			if cur == nil {
+				return s.create(ctx, tx, d, opts.Caller, now)
+			}
+			return s.replace(ctx, tx, cur, d, opts.Caller, now)
+		})
+	}})
+}
+
+// ReplaceModel replaces the owner-written fields of model id with those of
+// a document. The server-owned fields stay as they are.
+func (s *Service) ReplaceModel(ctx context.Context, id string, doc []byte, opts WriteOptions) (*Result, error) {
+	d, err := s.schema.Decode(doc)
+	if err != nil {
+		return nil, err
+	}
+	if d.Model.ModelID != id {
+		return nil, errs.InvalidFields("the document names another model", []api.FieldError{{
+			Pointer: "/model_id", Message: fmt.Sprintf("is %q but the request is for %q; a model cannot be renamed", d.Model.ModelID, id)}})
+	}
+	return s.commit(ctx, write{opts: opts, do: func(ctx context.Context, tx store.Tx, now time.Time) (*Result, error) {
+		return s.changeModel(ctx, tx, now, opts, id, func(cur *api.Model) (*api.Model, api.Action, string, error) {
+			if cur == nil {
+				return nil, "", "", errs.E(errs.NotFound, "model %s not found; create it with POST /v1/models", id)
+			}
+			return s.replace(ctx, tx, cur, d, opts.Caller, now)
+		})
+	}})
+}
+
+// PatchModel applies a JSON Merge Patch (RFC 7396) to model id. The patch
+// changes exactly the fields it names; server-owned fields cannot be patched.
+func (s *Service) PatchModel(ctx context.Context, id string, patch []byte, opts WriteOptions) (*Result, error) {
+	if !isJSONObject(patch) {
+		return nil, errs.E(errs.Malformed, "a merge patch must be a JSON object")
+	}
+	return s.commit(ctx, write{opts: opts, do: func(ctx context.Context, tx store.Tx, now time.Time) (*Result, error) {
+		return s.changeModel(ctx, tx, now, opts, id, func(cur *api.Model) (*api.Model, api.Action, string, error) {
+			if cur == nil {
+				return nil, "", "", errs.E(errs.NotFound, "model %s not found", id)
+			}
+			before, err := json.Marshal(cur)
+			if err != nil {
+				return nil, "", "", fmt.Errorf("registry: patch %s: %w", id, err)
+			}
+			merged, err := mergepatch.Apply(before, patch)
+			if err != nil {
+				return nil, "", "", errs.Wrap(errs.Malformed, err, "the patch is not valid JSON")
+			}
+			d, err := s.schema.Decode(merged)
+			if err != nil {
+				return nil, "", "", err
+			}
+			if d.SourceVersion != api.SchemaVersion {
+				return nil, "", "", errs.InvalidFields("a patch cannot change the schema version", []api.FieldError{{
+					Pointer: "/schema_version", Message: "must stay " + api.SchemaVersion}})
+			}
+			if d.Model.ModelID != id {
+				return nil, "", "", errs.InvalidFields("a model cannot be renamed", []api.FieldError{{
+					Pointer: "/model_id", Message: "cannot be changed"}})
+			}
+			if err := checkServerFields(d.Model, cur); err != nil {
+				return nil, "", "", err
+			}
+			return d.Model, api.ActionPatch, "", nil
+		})
+	}})
+}
+
+// DeleteModel erases a model that is still proposed. A model that was ever
+// approved is archived instead, never erased. Its history stays.
+func (s *Service) DeleteModel(ctx context.Context, id string, opts WriteOptions) (*Result, error) {
+	return s.commit(ctx, write{opts: opts, do: func(ctx context.Context, tx store.Tx, now time.Time) (*Result, error) {
+		return s.changeModel(ctx, tx, now, opts, id, func(cur *api.Model) (*api.Model, api.Action, string, error) {
+			if cur == nil {
+				return nil, "", "", errs.E(errs.NotFound, "model %s not found", id)
+			}
+			if st := cur.Status(); st != api.StatusProposed {
+				return nil, "", "", &errs.Error{Kind: errs.Conflict,
+					Msg:     fmt.Sprintf("model %s is %s: only a proposed model can be deleted; archive it through its lifecycle instead", id, st),
+					Allowed: lifecycle.Allowed(*cur.Lifecycle)}
+			}
+			aliases, err := tx.ListAliases(ctx, id, "", 5)
+			if err != nil {
+				return nil, "", "", err
+			}
+			if len(aliases) > 0 {
+				return nil, "", "", errs.E(errs.Conflict, "model %s is the target of alias %s; move or delete the alias first", id, aliases[0].Name)
+			}
+			return nil, api.ActionDelete, "", nil
+		})
+	}})
+}
+
+// ChangeLifecycle moves model id to another lifecycle status.
+func (s *Service) ChangeLifecycle(ctx context.Context, id string, ch api.LifecycleChange, opts WriteOptions) (*Result, error) {
+	return s.commit(ctx, write{opts: opts, do: func(ctx context.Context, tx store.Tx, now time.Time) (*Result, error) {
+		return s.changeModel(ctx, tx, now, opts, id, func(cur *api.Model) (*api.Model, api.Action, string, error) {
+			if cur == nil {
+				return nil, "", "", errs.E(errs.NotFound, "model %s not found", id)
+			}
+			next := cur.Clone()
+			if err := s.transition(ctx, tx, next, ch, opts.Caller, now); err != nil {
+				return nil, "", "", err
+			}
+			return next, api.ActionLifecycle, ch.Reason, nil
+		})
+	}})
+}
+
+// A modelChange computes the next document from the current one (nil when
+// the model does not exist). It returns a nil document to delete the model,
+// the action to record and the reason, if the caller gave one.
+type modelChange func(cur *api.Model) (next *api.Model, action api.Action, reason string, err error)
+
+// changeModel is the part of the write path that every model write shares:
+// precondition, change, validation, revision.
+func (s *Service) changeModel(ctx context.Context, tx store.Tx, now time.Time, opts WriteOptions, id string, change modelChange) (*Result, error) {
+	cur, err := tx.GetModel(ctx, id)
+	if errs.Is(err, errs.NotFound) {
+		cur = nil
+	} else if err != nil {
+		return nil, err
+	}
+	var curVersion string
+	if cur != nil {
+		curVersion = cur.ResourceVersion
+	}
+	if err := checkIfMatch(opts.IfMatch, curVersion, "model "+id); err != nil {
+		return nil, err
+	}
+	next, action, reason, err := change(cur)
+	if err != nil {
+		return nil, err
+	}
+	if next != nil && cur != nil && sameDocument(cur, next) {
+		return &Result{Outcome: Unchanged, Model: cur}, nil
+	}
+	if next != nil {
+		if err := s.schema.Validate(next); err != nil {
+			return nil, err
+		}
+	}
+	// The active governance policy is evaluated here, on (cur, next), before
+	// anything is stored.
+
+	last, err := tx.LastRevision(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	rev := &api.Revision{
+		ModelID: id, Revision: last + 1, Action: action, Actor: actor(opts.Caller),
+		Reason: reason, Time: now, RequestID: opts.RequestID,
+	}
+	if next == nil {
+		if err := tx.DeleteModel(ctx, id); err != nil {
+			return nil, err
+		}
+		if err := tx.AppendRevision(ctx, rev); err != nil {
+			return nil, err
+		}
+		return &Result{Outcome: Deleted, Model: cur}, nil
+	}
+	next.SchemaVersion = api.SchemaVersion
+	next.ResourceVersion = strconv.FormatInt(rev.Revision, 10)
+	stamp := now
+	next.UpdatedAt = &stamp
+	if cur != nil {
+		next.CreatedAt = cur.CreatedAt
+	} else {
+		next.CreatedAt = &stamp
+	}
+	rev.Model = next
+	if err := tx.PutModel(ctx, next); err != nil {
+		return nil, err
+	}
+	if err := tx.AppendRevision(ctx, rev); err != nil {
+		return nil, err
+	}
+	outcome := Updated
+	if cur == nil {
+		outcome = Created
+	}
+	return &Result{Outcome: outcome, Model: next}, nil
+}
+
+// create builds a new model from a decoded document.
+func (s *Service) create(ctx context.Context, tx store.Tx, d *schema.Decoded, c Caller, now time.Time) (*api.Model, api.Action, string, error) {
+	m := d.Model
+	if err := checkServerFields(m, nil); err != nil {
+		return nil, "", "", err
+	}
+	if _, err := tx.GetAlias(ctx, m.ModelID); err == nil {
+		return nil, "", "", errs.E(errs.Exists, "%s is an alias; a model cannot take its name", m.ModelID)
+	} else if !errs.Is(err, errs.NotFound) {
+		return nil, "", "", err
+	}
+	next := m.Clone()
+	lc := lifecycle.Initial(now, actor(c))
+	next.Lifecycle = &lc
+	next.Governance = &api.Governance{Role: api.RoleNone}
+	if err := s.applyRequests(ctx, tx, next, d, c, now); err != nil {
+		return nil, "", "", err
+	}
+	return next, api.ActionCreate, "", nil
+}
+
+// replace builds the next version of cur from a decoded document: the
+// owner-written fields from the document, the server-owned ones from cur.
+func (s *Service) replace(ctx context.Context, tx store.Tx, cur *api.Model, d *schema.Decoded, c Caller, now time.Time) (*api.Model, api.Action, string, error) {
+	if err := checkServerFields(d.Model, cur); err != nil {
+		return nil, "", "", err
+	}
+	next := d.Model.Clone()
+	next.Governance, next.Lifecycle = cur.Clone().Governance, cur.Clone().Lifecycle
+	next.ResourceVersion, next.CreatedAt, next.UpdatedAt = cur.ResourceVersion, cur.CreatedAt, cur.UpdatedAt
+	if err := s.applyRequests(ctx, tx, next, d, c, now); err != nil {
+		return nil, "", "", err
+	}
+	return next, api.ActionUpdate, "", nil
+}
+
+// applyRequests applies the role and status that a proposal 035 (1.0)
+// document asks for, through the same classification and lifecycle paths as
+// any other request. Values equal to the current ones ask for nothing.
+func (s *Service) applyRequests(ctx context.Context, tx store.Tx, m *api.Model, d *schema.Decoded, c Caller, now time.Time) error {
+	if st := d.RequestedStatus; st != "" && st != m.Status() {
+		reason := fmt.Sprintf("status %s requested by a schema %s document", st, d.SourceVersion)
+		if err := s.transition(ctx, tx, m, api.LifecycleChange{Status: st, Reason: reason}, c, now); err != nil {
+			return err
+		}
+	}
+	if r := d.RequestedRole; r != "" && r != m.Role() {
+		reason := fmt.Sprintf("role %s requested by a schema %s document", r, d.SourceVersion)
+		s.classify(m, r, reason, c, now)
+	}
+	return nil
+}
+
+// transition applies a lifecycle change to m.
+func (s *Service) transition(ctx context.Context, tx store.Tx, m *api.Model, ch api.LifecycleChange, c Caller, now time.Time) error {
+	lc, err := lifecycle.Transition(*m.Lifecycle, ch, actor(c), now)
+	if err != nil {
+		return err
+	}
+	if ch.Successor != "" {
+		succ, err := tx.GetModel(ctx, ch.Successor)
+		found := err == nil
+		if err != nil && !errs.Is(err, errs.NotFound) {
+			return err
+		}
+		var st api.Status
+		if found {
+			st = succ.Status()
+		}
+		if err := lifecycle.CheckSuccessor(m.ModelID, ch.Successor, st, found); err != nil {
+			return err
+		}
+	}
+	m.Lifecycle = &lc
+	return nil
+}
+
+// classify gives m a role. The governance policy decides whether the role
+// is allowed when the write is evaluated.
+func (s *Service) classify(m *api.Model, role api.Role, reason string, c Caller, now time.Time) {
+	at := now
+	m.Governance = &api.Governance{Role: role, Reason: reason, ClassifiedAt: &at, ClassifiedBy: actor(c)}
+}
+
+// checkServerFields refuses a document that tries to change a field the
+// server owns. A document may leave those fields out or repeat their stored
+// values (so that a document read with GET can be edited and sent back).
+func checkServerFields(in, cur *api.Model) error {
+	var fields []api.FieldError
+	if in.ResourceVersion != "" {
+		if cur == nil {
+			fields = append(fields, api.FieldError{Pointer: "/resource_version", Message: "is set by the server; leave it out when creating a model"})
+		} else if in.ResourceVersion != cur.ResourceVersion {
+			return errs.E(errs.PreconditionFailed,
+				"model %s has changed: it is at resource_version %s, not %s; read it again and retry", cur.ModelID, cur.ResourceVersion, in.ResourceVersion)
+		}
+	}
+	var curModel api.Model
+	if cur != nil {
+		curModel = *cur
+	}
+	check := func(pointer string, got, want any, how string) {
+		if reflect.ValueOf(got).IsNil() {
+			return
+		}
+		if cur == nil || !reflect.DeepEqual(jsonOf(got), jsonOf(want)) {
+			fields = append(fields, api.FieldError{Pointer: pointer, Message: "is owned by the server and cannot be set; " + how})
+		}
+	}
+	check("/governance", in.Governance, curModel.Governance, "roles change with PUT /v1/models/{name}/classification")
+	check("/lifecycle", in.Lifecycle, curModel.Lifecycle, "statuses change with PUT /v1/models/{name}/lifecycle")
+	check("/created_at", in.CreatedAt, curModel.CreatedAt, "it is the time the model was registered")
+	check("/updated_at", in.UpdatedAt, curModel.UpdatedAt, "it is the time of the last change")
+	if len(fields) > 0 {
+		return errs.InvalidFields("the document sets fields that only the server may change", fields)
+	}
+	return nil
+}
+
+func jsonOf(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("unmarshalable %T", v)
+	}
+	return string(b)
+}
+
+// sameDocument reports whether two documents say the same thing.
+func sameDocument(a, b *api.Model) bool {
+	return jsonOf(a) == jsonOf(b)
+}
+
+func isJSONObject(b []byte) bool {
+	b = bytes.TrimSpace(b)
+	return len(b) > 0 && b[0] == '{'
+}

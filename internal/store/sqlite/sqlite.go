@@ -1,0 +1,143 @@
+// Package sqlite is the embedded store: one SQLite database file in WAL
+// mode, through the pure-Go driver modernc.org/sqlite, so that the registry
+// is one static binary with no set-up.
+//
+// Writes go through a single connection (SQLite has one writer anyway, and
+// queuing in Go is cheaper and fairer than retrying on SQLITE_BUSY); reads
+// use a pool of connections that see the last committed state.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"runtime"
+
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
+
+	"github.com/hivellm/modelgov/internal/errs"
+	"github.com/hivellm/modelgov/internal/store"
+	"github.com/hivellm/modelgov/internal/store/migrations"
+)
+
+// Options tune the store. The zero value is a good default.
+type Options struct {
+	// Synchronous is SQLite's synchronous pragma: "NORMAL" (the default)
+	// keeps every committed write across a crash of the process; "FULL"
+	// also across a crash of the machine, at the cost of an fsync per write.
+	Synchronous string
+	// ReadConns is the size of the read pool; 0 means twice the CPUs.
+	ReadConns int
+}
+
+// Store is a store.Store on one SQLite file.
+type Store struct {
+	write *sql.DB
+	read  *sql.DB
+	queries
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating when needed) the database file at path and brings
+// its schema up to date.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	sync := opts.Synchronous
+	if sync == "" {
+		sync = "NORMAL"
+	}
+	if sync != "NORMAL" && sync != "FULL" {
+		return nil, fmt.Errorf("sqlite: synchronous must be NORMAL or FULL, not %q", sync)
+	}
+	pragmas := url.Values{}
+	for _, p := range []string{
+		"journal_mode(WAL)",
+		"busy_timeout(10000)",
+		"synchronous(" + sync + ")",
+		"foreign_keys(ON)",
+		"cache_size(-32000)",
+	} {
+		pragmas.Add("_pragma", p)
+	}
+	writeDSN := "file:" + path + "?" + pragmas.Encode() + "&_txlock=immediate"
+	readDSN := "file:" + path + "?" + pragmas.Encode() + "&_pragma=query_only(ON)"
+
+	w, err := sql.Open("sqlite", writeDSN)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: migrate %s: %w", path, err)
+	}
+
+	r, err := sql.Open("sqlite", readDSN)
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
+	}
+	n := opts.ReadConns
+	if n <= 0 {
+		n = 2 * runtime.GOMAXPROCS(0)
+	}
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	r.SetConnMaxIdleTime(0)
+	r.SetConnMaxLifetime(0)
+	if err := r.PingContext(ctx); err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
+	}
+	return &Store{write: w, read: r, queries: queries{q: r}}, nil
+}
+
+func migrate(ctx context.Context, db *sql.DB) error {
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, migrations.SQLite())
+	if err != nil {
+		return err
+	}
+	_, err = p.Up(ctx)
+	return err
+}
+
+// ReadWrite implements store.Store.
+func (s *Store) ReadWrite(ctx context.Context, f func(context.Context, store.Tx) error) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin: %w", err)
+	}
+	if err := f(ctx, &txn{queries: queries{q: tx}}); err != nil {
+		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
+			return errors.Join(err, fmt.Errorf("sqlite: rollback: %w", rerr))
+		}
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	return nil
+}
+
+// Ping implements store.Store.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.read.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return errs.Wrap(errs.Unavailable, err, "database does not answer")
+	}
+	return nil
+}
+
+// Close implements store.Store. It lets SQLite refresh its query planner
+// statistics, then closes both pools.
+func (s *Store) Close() error {
+	_, optErr := s.write.Exec("PRAGMA optimize")
+	return errors.Join(optErr, s.read.Close(), s.write.Close())
+}

@@ -1,0 +1,142 @@
+// Package store defines the contract of modelgov's persistence: what the
+// registry may rely on from any database behind it.
+//
+// The registry is the only writer. It changes the store only inside
+// ReadWrite, so that a write, its revision and everything recorded with it
+// commit together or not at all. Implementations live in sub-packages
+// (sqlite, and later postgres) and must pass the conformance suite in
+// storetest.
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/hivellm/modelgov/api"
+	"github.com/hivellm/modelgov/internal/labels"
+)
+
+// Store is a modelgov database.
+type Store interface {
+	Reader
+
+	// ReadWrite runs f in a read-write transaction.
+	// If f returns an error, the transaction aborts and ReadWrite returns
+	// that error; otherwise the transaction commits, and once ReadWrite
+	// returns nil every change f made is durable and visible to readers.
+	// Transactions are serializable: f sees no change committed after it
+	// began, and two transactions never interleave their writes.
+	// f may be called more than once if the database asks for a retry, so
+	// it must not have effects outside the transaction.
+	ReadWrite(ctx context.Context, f func(context.Context, Tx) error) error
+
+	// Ping reports whether the database answers.
+	Ping(ctx context.Context) error
+
+	// Close releases the database. Calls after Close fail.
+	Close() error
+}
+
+// Reader is the read side of a store, available both outside and inside a
+// transaction. Outside a transaction each call reads one consistent snapshot.
+type Reader interface {
+	// GetModel returns the current document of the model with that id.
+	// It returns an error of kind errs.NotFound when there is none.
+	GetModel(ctx context.Context, id string) (*api.Model, error)
+
+	// ListModels returns up to q.Limit models matching q, in ascending
+	// model_id order, starting after q.After.
+	ListModels(ctx context.Context, q ModelQuery) ([]*api.Model, error)
+
+	// LastRevision returns the number of the newest revision of a model id,
+	// including one whose model was deleted, or 0 when it never existed.
+	LastRevision(ctx context.Context, id string) (int64, error)
+
+	// ListRevisions returns up to limit revisions of a model id, newest
+	// first, with numbers below before (all when before <= 0).
+	ListRevisions(ctx context.Context, id string, before int64, limit int) ([]*api.Revision, error)
+
+	// GetRevision returns one revision, or an error of kind errs.NotFound.
+	GetRevision(ctx context.Context, id string, revision int64) (*api.Revision, error)
+
+	// GetAlias returns an alias, or an error of kind errs.NotFound.
+	GetAlias(ctx context.Context, name string) (*api.Alias, error)
+
+	// ListAliases returns up to limit aliases in name order after after.
+	// When target is not empty, only the aliases pointing at it.
+	ListAliases(ctx context.Context, target, after string, limit int) ([]*api.Alias, error)
+
+	// AliasHistory returns every move of an alias, newest first. A removal
+	// is a move with an empty target.
+	AliasHistory(ctx context.Context, name string) ([]*api.Alias, error)
+}
+
+// Tx is a read-write transaction. Its methods must only be called from the
+// function passed to ReadWrite, and not after it returns.
+type Tx interface {
+	Reader
+
+	// PutModel stores m as the current document of m.ModelID, replacing any
+	// previous one, and indexes the fields that queries filter on.
+	PutModel(ctx context.Context, m *api.Model) error
+
+	// DeleteModel removes the current document of a model id. Its revisions
+	// stay. It returns an error of kind errs.NotFound when there is none.
+	DeleteModel(ctx context.Context, id string) error
+
+	// AppendRevision adds a revision. Its number must be exactly one more
+	// than LastRevision for that id; otherwise it returns an error of kind
+	// errs.Conflict and stores nothing.
+	AppendRevision(ctx context.Context, r *api.Revision) error
+
+	// PutAlias stores the alias and appends it to the alias's history.
+	// a.ResourceVersion must be one more than the history's length.
+	PutAlias(ctx context.Context, a *api.Alias) error
+
+	// DeleteAlias removes an alias and appends the removal (a move with an
+	// empty target, carrying a's time, actor and reason) to its history.
+	DeleteAlias(ctx context.Context, a *api.Alias) error
+
+	// GetIdempotent returns the answer stored under an idempotency key, or
+	// an error of kind errs.NotFound.
+	GetIdempotent(ctx context.Context, scope, key string) (*Idempotent, error)
+
+	// PutIdempotent stores the answer to a request under its idempotency key.
+	PutIdempotent(ctx context.Context, rec *Idempotent) error
+
+	// ExpireIdempotent forgets the answers recorded before t.
+	ExpireIdempotent(ctx context.Context, before time.Time) error
+}
+
+// ModelQuery selects models. Empty fields do not filter.
+type ModelQuery struct {
+	Provider   string
+	Family     string
+	Status     api.Status
+	Role       api.Role
+	SizeClass  api.SizeClass
+	Capability string
+	Labels     labels.Selector
+	// Text matches as a case-insensitive substring of model_id or display_name.
+	Text string
+	// After is the model_id the page starts after.
+	After string
+	// Limit is the largest number of models to return; it must be positive.
+	Limit int
+}
+
+// Idempotent is the recorded answer to a request that carried an
+// Idempotency-Key, so that a retry gets the first answer again.
+type Idempotent struct {
+	// Scope separates key spaces: the route and the caller.
+	Scope string
+	Key   string
+	// RequestHash identifies the request body the key was first used with.
+	RequestHash string
+	// Status and Body are the first answer.
+	Status int
+	Body   []byte
+	// ResourceVersion is the ETag of the first answer.
+	ResourceVersion string
+	Created         time.Time
+}
