@@ -174,4 +174,3 @@ func ParseRevision(s string) (int64, error) {
 	}
 	return n, nil
 }
-
