@@ -117,11 +117,20 @@ func resumeStatus(cur api.Lifecycle) api.Status {
 //
 // The returned block has the target status, Since now in UTC, the trimmed
 // reason and ChangedBy actor. Successor and Sunset are set only on a
-// deprecated block, SuspendedFrom only on a suspended one (to cur.Status);
-// the other transitions clear them, so a model resuming to deprecated must
-// give its sunset again.
+// deprecated block, SuspendedFrom only on a suspended one (to cur.Status).
+// A deprecated model that is suspended keeps its Successor and Sunset, and
+// resuming it to deprecated without naming them again keeps them too; the
+// other transitions clear them.
 func Transition(cur api.Lifecycle, ch api.LifecycleChange, actor string, now time.Time) (api.Lifecycle, error) {
 	now = now.UTC()
+	if ch.Status == api.StatusDeprecated && cur.Status == api.StatusSuspended && cur.SuspendedFrom == api.StatusDeprecated {
+		if ch.Sunset == "" {
+			ch.Sunset = cur.Sunset
+		}
+		if ch.Successor == "" {
+			ch.Successor = cur.Successor
+		}
+	}
 	reason := strings.TrimSpace(ch.Reason)
 	if fields := checkChange(ch, reason, now); len(fields) > 0 {
 		return api.Lifecycle{}, invalid("invalid lifecycle change", fields)
@@ -141,6 +150,9 @@ func Transition(cur api.Lifecycle, ch api.LifecycleChange, actor string, now tim
 		next.Successor = ch.Successor
 	case api.StatusSuspended:
 		next.SuspendedFrom = cur.Status
+		if cur.Status == api.StatusDeprecated {
+			next.Sunset, next.Successor = cur.Sunset, cur.Successor
+		}
 	}
 	return next, nil
 }

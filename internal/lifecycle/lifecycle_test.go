@@ -380,10 +380,18 @@ func TestTransitionResult(t *testing.T) {
 			want: api.Lifecycle{Status: suspended, Since: now.UTC(), Reason: "incident", ChangedBy: "bob", SuspendedFrom: active},
 		},
 		{
-			name: "suspend deprecated, dropping its sunset and successor",
+			name: "suspend deprecated, keeping its sunset and successor",
 			cur:  current(deprecated, ""),
 			ch:   api.LifecycleChange{Status: suspended, Reason: "incident"},
-			want: api.Lifecycle{Status: suspended, Since: now.UTC(), Reason: "incident", ChangedBy: "bob", SuspendedFrom: deprecated},
+			want: api.Lifecycle{Status: suspended, Since: now.UTC(), Reason: "incident", ChangedBy: "bob", SuspendedFrom: deprecated,
+				Sunset: later, Successor: "acme/next"},
+		},
+		{
+			name: "resume to deprecated, keeping the sunset and successor it had",
+			cur: api.Lifecycle{Status: suspended, Since: earlier, Reason: "incident", ChangedBy: "someone",
+				SuspendedFrom: deprecated, Sunset: later, Successor: "acme/next"},
+			ch:   api.LifecycleChange{Status: deprecated, Reason: "cleared"},
+			want: api.Lifecycle{Status: deprecated, Since: now.UTC(), Reason: "cleared", ChangedBy: "bob", Sunset: later, Successor: "acme/next"},
 		},
 		{
 			name: "resume to active",
