@@ -124,11 +124,21 @@ type Endpoint struct {
 
 // Governance is the server-owned governance block of a model.
 type Governance struct {
-	Role          Role       `json:"role"`
-	Reason        string     `json:"reason,omitempty"`
-	ClassifiedAt  *time.Time `json:"classified_at,omitempty"`
-	ClassifiedBy  string     `json:"classified_by,omitempty"`
-	PolicyVersion string     `json:"policy_version,omitempty"`
+	Role         Role       `json:"role"`
+	Reason       string     `json:"reason,omitempty"`
+	ClassifiedAt *time.Time `json:"classified_at,omitempty"`
+	ClassifiedBy string     `json:"classified_by,omitempty"`
+	// PolicyVersion and PolicyHash name the bundle the role was granted under.
+	PolicyVersion int64  `json:"policy_version,omitempty"`
+	PolicyHash    string `json:"policy_hash,omitempty"`
+	// SizeConfirmedBy names the governor who confirmed an estimated size
+	// class; any later change of size_class or parameters clears it.
+	SizeConfirmedBy string     `json:"size_confirmed_by,omitempty"`
+	SizeConfirmedAt *time.Time `json:"size_confirmed_at,omitempty"`
+	// Compliance is the model's standing against the active policy.
+	Compliance *Compliance `json:"compliance,omitempty"`
+	// Exemptions release the model from named rules until they expire.
+	Exemptions []Exemption `json:"exemptions,omitempty"`
 }
 
 // Lifecycle is the server-owned lifecycle block of a model.
