@@ -17,6 +17,9 @@ type Problem struct {
 	// Allowed lists the lifecycle statuses reachable from the current one,
 	// on a refused transition.
 	Allowed []Status `json:"allowed,omitempty"`
+	// Decision is the governance policy's decision, on a write the policy
+	// refused: every rule that applied, with the failing ones explained.
+	Decision *Decision `json:"decision,omitempty"`
 	// RequestID identifies the request in the server's logs.
 	RequestID string `json:"request_id,omitempty"`
 }
@@ -35,6 +38,14 @@ func (p *Problem) Error() string {
 	if p.Detail != "" {
 		b.WriteString(": ")
 		b.WriteString(p.Detail)
+	}
+	if p.Decision != nil {
+		for _, r := range p.Decision.Failed() {
+			b.WriteString("\n  rule ")
+			b.WriteString(r.ID)
+			b.WriteString(": ")
+			b.WriteString(r.Message)
+		}
 	}
 	for _, e := range p.Errors {
 		b.WriteString("\n  ")

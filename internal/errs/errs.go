@@ -60,6 +60,9 @@ type Error struct {
 	Fields []api.FieldError
 	// Allowed lists reachable lifecycle statuses, for a refused transition.
 	Allowed []api.Status
+	// Decision is the policy decision that refused a write, for PolicyDenied
+	// and Forbidden.
+	Decision *api.Decision
 	// Err is the underlying cause, if any.
 	Err error
 }

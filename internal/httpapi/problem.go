@@ -53,6 +53,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		if errors.As(err, &e) {
 			p.Errors = e.Fields
 			p.Allowed = e.Allowed
+			p.Decision = e.Decision
 		}
 	} else {
 		p.Detail = "the server failed to answer; the error is logged under request id " + p.RequestID

@@ -69,6 +69,25 @@ type Reader interface {
 	// AliasHistory returns every move of an alias, newest first. A removal
 	// is a move with an empty target.
 	AliasHistory(ctx context.Context, name string) ([]*api.Alias, error)
+
+	// CountModels returns how many models q selects (q.After and q.Limit
+	// are ignored).
+	CountModels(ctx context.Context, q ModelQuery) (int64, error)
+
+	// GetPolicy returns a policy bundle version, with Active set when it is
+	// the active one, or an error of kind errs.NotFound.
+	GetPolicy(ctx context.Context, version int64) (*api.Policy, error)
+
+	// ListPolicies returns every policy bundle version, newest first.
+	ListPolicies(ctx context.Context) ([]*api.Policy, error)
+
+	// ActivePolicy returns the active policy bundle, or an error of kind
+	// errs.NotFound when none was ever activated.
+	ActivePolicy(ctx context.Context) (*api.Policy, error)
+
+	// ActivationReport returns the compliance report recorded when a
+	// version was last activated, or an error of kind errs.NotFound.
+	ActivationReport(ctx context.Context, version int64) (*api.ComplianceReport, error)
 }
 
 // Tx is a read-write transaction. Its methods must only be called from the
@@ -106,6 +125,14 @@ type Tx interface {
 
 	// ExpireIdempotent forgets the answers recorded before t.
 	ExpireIdempotent(ctx context.Context, before time.Time) error
+
+	// PutPolicy stores a new policy bundle version. p.Version must be one
+	// more than the newest stored version (1 for the first).
+	PutPolicy(ctx context.Context, p *api.Policy) error
+
+	// ActivatePolicy makes a stored version the active one and records the
+	// activation with its compliance report.
+	ActivatePolicy(ctx context.Context, version int64, at time.Time, by string, report *api.ComplianceReport) error
 }
 
 // ModelQuery selects models. Empty fields do not filter.
@@ -119,6 +146,11 @@ type ModelQuery struct {
 	Labels     labels.Selector
 	// Text matches as a case-insensitive substring of model_id or display_name.
 	Text string
+	// NonCompliant selects only the models out of compliance.
+	NonCompliant bool
+	// DeadlineBefore, when not zero, selects only the non-compliant models
+	// whose deadline is at or before it.
+	DeadlineBefore time.Time
 	// After is the model_id the page starts after.
 	After string
 	// Limit is the largest number of models to return; it must be positive.

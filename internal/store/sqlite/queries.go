@@ -64,7 +64,7 @@ func (s queries) ListModels(ctx context.Context, q store.ModelQuery) ([]*api.Mod
 	if q.Limit <= 0 {
 		return nil, fmt.Errorf("sqlite: list models: limit %d is not positive", q.Limit)
 	}
-	query, args := listModelsSQL(q)
+	query, args := modelsSQL(q, false)
 	rows, err := s.q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list models: %w", err)
@@ -88,10 +88,11 @@ func (s queries) ListModels(ctx context.Context, q store.ModelQuery) ([]*api.Mod
 	return out, nil
 }
 
-// listModelsSQL builds the list query. Every filter is an indexed equality
-// or a membership test against the label and capability indexes, and the
-// order is model_id, so SQLite walks an index and stops after the page.
-func listModelsSQL(q store.ModelQuery) (string, []any) {
+// modelsSQL builds the list (or, with count, the count) query. Every filter
+// is an indexed equality or a membership test against the label and
+// capability indexes, and the order is model_id, so SQLite walks an index
+// and stops after the page.
+func modelsSQL(q store.ModelQuery, count bool) (string, []any) {
 	var (
 		where []string
 		args  []any
@@ -121,19 +122,42 @@ func listModelsSQL(q store.ModelQuery) (string, []any) {
 		where = append(where, `(m.model_id LIKE ? ESCAPE '\' OR m.display_name LIKE ? ESCAPE '\')`)
 		args = append(args, pattern, pattern)
 	}
-	if q.After != "" {
+	if q.NonCompliant {
+		where = append(where, "m.compliance = ?")
+		args = append(args, string(api.NonCompliant))
+	}
+	if !q.DeadlineBefore.IsZero() {
+		where = append(where, "m.deadline != '' AND m.deadline <= ?")
+		args = append(args, formatTime(q.DeadlineBefore))
+	}
+	if q.After != "" && !count {
 		where = append(where, "m.model_id > ?")
 		args = append(args, q.After)
 	}
 	var b strings.Builder
-	b.WriteString("SELECT m.doc FROM models m")
+	if count {
+		b.WriteString("SELECT COUNT(*) FROM models m")
+	} else {
+		b.WriteString("SELECT m.doc FROM models m")
+	}
 	if len(where) > 0 {
 		b.WriteString(" WHERE ")
 		b.WriteString(strings.Join(where, " AND "))
 	}
-	b.WriteString(" ORDER BY m.model_id LIMIT ?")
-	args = append(args, q.Limit)
+	if !count {
+		b.WriteString(" ORDER BY m.model_id LIMIT ?")
+		args = append(args, q.Limit)
+	}
 	return b.String(), args
+}
+
+func (s queries) CountModels(ctx context.Context, q store.ModelQuery) (int64, error) {
+	query, args := modelsSQL(q, true)
+	var n int64
+	if err := s.q.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlite: count models: %w", err)
+	}
+	return n, nil
 }
 
 func labelCondition(r labels.Requirement) (string, []any) {

@@ -28,18 +28,26 @@ func (t *txn) PutModel(ctx context.Context, m *api.Model) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: put model %s: resource_version %q: %w", m.ModelID, m.ResourceVersion, err)
 	}
+	var compliance, deadline string
+	if g := m.Governance; g != nil && g.Compliance != nil && g.Compliance.Status == api.NonCompliant {
+		compliance = string(api.NonCompliant)
+		if g.Compliance.Deadline != nil {
+			deadline = formatTime(*g.Compliance.Deadline)
+		}
+	}
 	var pk int64
 	err = t.q.QueryRowContext(ctx, `INSERT INTO models
-		(model_id, provider, family, display_name, size_class, status, role, revision, doc)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		(model_id, provider, family, display_name, size_class, status, role, revision, doc, compliance, deadline)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (model_id) DO UPDATE SET
 			provider = excluded.provider, family = excluded.family,
 			display_name = excluded.display_name, size_class = excluded.size_class,
 			status = excluded.status, role = excluded.role,
-			revision = excluded.revision, doc = excluded.doc
+			revision = excluded.revision, doc = excluded.doc,
+			compliance = excluded.compliance, deadline = excluded.deadline
 		RETURNING pk`,
 		m.ModelID, m.Provider, m.Family, m.DisplayName, string(m.SizeClass),
-		string(m.Status()), string(m.Role()), rev, doc).Scan(&pk)
+		string(m.Status()), string(m.Role()), rev, doc, compliance, deadline).Scan(&pk)
 	if err != nil {
 		return fmt.Errorf("sqlite: put model %s: %w", m.ModelID, err)
 	}

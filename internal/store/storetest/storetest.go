@@ -39,6 +39,9 @@ func Run(t *testing.T, open Open) {
 		{"Aliases", testAliases},
 		{"Idempotency", testIdempotency},
 		{"ConcurrentWritersSerialize", testConcurrentWriters},
+		{"CountModels", testCountModels},
+		{"Compliance", testCompliance},
+		{"Policies", testPolicies},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -558,5 +561,109 @@ func testConcurrentWriters(t *testing.T, s store.Store) {
 	m, err := s.GetModel(ctx, id)
 	if err != nil || m.ResourceVersion != fmt.Sprint(writers*each) {
 		t.Errorf("GetModel = %v, %v; want resource_version %d", m, err, writers*each)
+	}
+}
+
+func testCountModels(t *testing.T, s store.Store) {
+	seed(t, s)
+	ctx := context.Background()
+	for _, tt := range []struct {
+		q    store.ModelQuery
+		want int64
+	}{
+		{store.ModelQuery{}, 5},
+		{store.ModelQuery{Role: api.RoleGeneral, Status: api.StatusActive}, 2},
+		{store.ModelQuery{Labels: mustParse(t, "team=core"), After: "zzz", Limit: 1}, 2},
+		{store.ModelQuery{Provider: "nobody"}, 0},
+	} {
+		if n, err := s.CountModels(ctx, tt.q); err != nil || n != tt.want {
+			t.Errorf("CountModels(%+v) = %d, %v; want %d", tt.q, n, err, tt.want)
+		}
+	}
+}
+
+func testCompliance(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	mark := func(m *api.Model, deadline time.Time) *api.Model {
+		m.Governance.Compliance = &api.Compliance{Status: api.NonCompliant, Since: t0, Deadline: &deadline, PolicyVersion: 2,
+			Failing: []api.RuleResult{{ID: "general-size-class", Section: "classification.general", Outcome: api.RuleFailed}}}
+		return m
+	}
+	a := mark(NewModel("a/early", "active", api.RoleGeneral, 1), t0.Add(time.Hour))
+	b := mark(NewModel("a/late", "active", api.RoleGeneral, 1), t0.Add(48*time.Hour))
+	c := NewModel("a/fine", "active", api.RoleGeneral, 1)
+	put(t, s, a, b, c)
+	got, err := s.ListModels(ctx, store.ModelQuery{NonCompliant: true, Limit: 10})
+	if err != nil || !reflect.DeepEqual(ids(got), []string{"a/early", "a/late"}) {
+		t.Errorf("ListModels(NonCompliant) = %v, %v", ids(got), err)
+	}
+	got, _ = s.ListModels(ctx, store.ModelQuery{DeadlineBefore: t0.Add(2 * time.Hour), Limit: 10})
+	if !reflect.DeepEqual(ids(got), []string{"a/early"}) {
+		t.Errorf("ListModels(DeadlineBefore) = %v, want a/early", ids(got))
+	}
+	// Complying again clears the mark.
+	a.Governance.Compliance = nil
+	put(t, s, a)
+	got, _ = s.ListModels(ctx, store.ModelQuery{NonCompliant: true, Limit: 10})
+	if !reflect.DeepEqual(ids(got), []string{"a/late"}) {
+		t.Errorf("after clearing: %v, want a/late", ids(got))
+	}
+}
+
+func testPolicies(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	if _, err := s.ActivePolicy(ctx); !errs.Is(err, errs.NotFound) {
+		t.Errorf("ActivePolicy of a new store: %v, want NotFound", err)
+	}
+	pol := func(v int64) *api.Policy {
+		return &api.Policy{Version: v, Name: fmt.Sprint("bundle-", v), Hash: fmt.Sprint("sha256:", v), CreatedAt: t0, CreatedBy: "gov",
+			Bundle: []byte(fmt.Sprintf(`{"name":"bundle-%d"}`, v))}
+	}
+	write(t, s, func(ctx context.Context, tx store.Tx) error {
+		if err := tx.PutPolicy(ctx, pol(1)); err != nil {
+			return err
+		}
+		return tx.PutPolicy(ctx, pol(2))
+	})
+	err := s.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error { return tx.PutPolicy(ctx, pol(4)) })
+	if !errs.Is(err, errs.Conflict) {
+		t.Errorf("PutPolicy with a gap: %v, want Conflict", err)
+	}
+	report := &api.ComplianceReport{PolicyVersion: 1, PolicyHash: "sha256:1", Time: t0, Checked: 3,
+		NonCompliant: []api.ModelCompliance{{ModelID: "a/b", Role: api.RoleGeneral}}}
+	write(t, s, func(ctx context.Context, tx store.Tx) error {
+		return tx.ActivatePolicy(ctx, 1, t0, "gov", report)
+	})
+	write(t, s, func(ctx context.Context, tx store.Tx) error {
+		return tx.ActivatePolicy(ctx, 2, t0.Add(time.Minute), "gov2", &api.ComplianceReport{PolicyVersion: 2})
+	})
+	err = s.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
+		return tx.ActivatePolicy(ctx, 9, t0, "gov", report)
+	})
+	if !errs.Is(err, errs.NotFound) {
+		t.Errorf("activate an unknown version: %v, want NotFound", err)
+	}
+	active, err := s.ActivePolicy(ctx)
+	if err != nil || active.Version != 2 || !active.Active || active.ActivatedBy != "gov2" {
+		t.Fatalf("ActivePolicy = %+v, %v", active, err)
+	}
+	// Activating an older version again makes it the active one.
+	write(t, s, func(ctx context.Context, tx store.Tx) error {
+		return tx.ActivatePolicy(ctx, 1, t0.Add(2*time.Minute), "gov3", report)
+	})
+	list, err := s.ListPolicies(ctx)
+	if err != nil || len(list) != 2 || list[0].Version != 2 || list[0].Active || !list[1].Active {
+		t.Fatalf("ListPolicies = %+v, %v", list, err)
+	}
+	p1 := list[1]
+	if p1.Name != "bundle-1" || p1.Hash != "sha256:1" || string(p1.Bundle) != `{"name":"bundle-1"}` || p1.ActivatedBy != "gov3" || !p1.CreatedAt.Equal(t0) {
+		t.Errorf("policy 1 = %+v", p1)
+	}
+	got, err := s.ActivationReport(ctx, 1)
+	if err != nil || !reflect.DeepEqual(got, report) {
+		t.Errorf("ActivationReport(1) = %+v, %v; want %+v", got, err, report)
+	}
+	if _, err := s.GetPolicy(ctx, 3); !errs.Is(err, errs.NotFound) {
+		t.Errorf("GetPolicy(3): %v, want NotFound", err)
 	}
 }
