@@ -133,6 +133,16 @@ type ComplianceReport struct {
 	Checked       int       `json:"checked"`
 	// NonCompliant lists the models that break the bundle, with the rules.
 	NonCompliant []ModelCompliance `json:"non_compliant"`
+	// NextPageToken, on GET /v1/compliance, fetches the next page.
+	NextPageToken string `json:"next_page_token,omitempty"`
+}
+
+// Activation is the answer to activating a policy version (or to its dry
+// run): the version and the compliance report of the registry under it.
+type Activation struct {
+	Policy *Policy           `json:"policy"`
+	Report *ComplianceReport `json:"report"`
+	DryRun bool              `json:"dry_run,omitempty"`
 }
 
 // ModelCompliance is one model's standing in a report.

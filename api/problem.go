@@ -39,6 +39,15 @@ func (p *Problem) Error() string {
 		b.WriteString(": ")
 		b.WriteString(p.Detail)
 	}
+	if len(p.Allowed) > 0 {
+		b.WriteString("\n  allowed: ")
+		for i, st := range p.Allowed {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(string(st))
+		}
+	}
 	if p.Decision != nil {
 		for _, r := range p.Decision.Failed() {
 			b.WriteString("\n  rule ")

@@ -21,6 +21,13 @@ const (
 	ActionLifecycle Action = "lifecycle"
 	ActionClassify  Action = "classify"
 	ActionAlias     Action = "alias"
+	// ActionExempt grants or revokes an exemption.
+	ActionExempt Action = "exempt"
+	// ActionCompliance records the policy's finding that a model complies
+	// or not, after a bundle is activated or on a periodic re-check.
+	ActionCompliance Action = "compliance"
+	// ActionEnforce lowers the role of a model whose grace period ended.
+	ActionEnforce Action = "enforce"
 )
 
 // Revision is one immutable entry of a model's history: the whole document

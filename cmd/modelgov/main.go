@@ -56,6 +56,6 @@ registry; the other commands are its client.`,
 	server := root.PersistentFlags().String("server", env("MODELGOV_SERVER", "http://127.0.0.1:8080"),
 		"address of the modelgov server (env MODELGOV_SERVER)")
 	cl := &clientFlags{server: server}
-	root.AddCommand(newServeCommand(), newModelCommand(cl), newAliasCommand(cl))
+	root.AddCommand(newServeCommand(), newModelCommand(cl), newAliasCommand(cl), newPolicyCommand(cl), newComplianceCommand(cl), newAuditCommand(cl))
 	return root
 }

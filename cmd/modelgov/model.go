@@ -35,7 +35,7 @@ func newModelCommand(cl *clientFlags) *cobra.Command {
 		Short:   "Register, read and change models",
 	}
 	cmd.AddCommand(newApplyCommand(cl), newGetCommand(cl), newListCommand(cl), newHistoryCommand(cl),
-		newLifecycleCommand(cl), newDeleteCommand(cl))
+		newLifecycleCommand(cl), newDeleteCommand(cl), newClassifyCommand(cl), newExemptCommand(cl))
 	return cmd
 }
 
@@ -152,7 +152,9 @@ func documentType(path string) string {
 	return ""
 }
 
-var separator = regexp.MustCompile(`^---\s*(#.*)?$`)
+// separator matches a YAML document start; a document may begin on the
+// same line, as in "--- {model_id: a/b}".
+var separator = regexp.MustCompile(`^---(\s|$)`)
 
 // splitDocuments splits a YAML stream on --- lines; JSON is one document.
 func splitDocuments(source string, b []byte, contentType string) []document {
@@ -172,8 +174,12 @@ func splitDocuments(source string, b []byte, contentType string) []document {
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 0, 64<<10), 8<<20)
 	for sc.Scan() {
-		if separator.Match(sc.Bytes()) {
+		if line := sc.Bytes(); separator.Match(line) {
 			flush()
+			if rest := bytes.TrimSpace(line[3:]); len(rest) > 0 && rest[0] != '#' {
+				cur.Write(rest)
+				cur.WriteByte('\n')
+			}
 			continue
 		}
 		cur.Write(sc.Bytes())

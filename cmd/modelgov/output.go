@@ -13,6 +13,8 @@ import (
 	"github.com/hivellm/modelgov/api"
 )
 
+func yamlToJSON(b []byte) ([]byte, error) { return yaml.YAMLToJSON(b) }
+
 // printStructured writes v as JSON or YAML.
 func printStructured(w io.Writer, format string, v any) error {
 	switch format {

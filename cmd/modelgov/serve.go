@@ -53,6 +53,8 @@ flight finish, then the database closes.`,
 	f.StringVar(&cfg.DataDir, "data-dir", env("MODELGOV_DATA_DIR", "modelgov-data"), "directory of the database (env MODELGOV_DATA_DIR)")
 	f.StringVar(&cfg.Synchronous, "sync", "normal", "durability: normal keeps every acknowledged write across a crash of the process, full also across a crash of the machine")
 	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
+	f.DurationVar(&cfg.EnforceInterval, "enforce-interval", time.Minute, "how often the roles of models whose grace period ended are lowered")
+	f.DurationVar(&cfg.RecheckInterval, "recheck-interval", time.Hour, "how often every model is checked again against the active policy")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	return cmd

@@ -22,6 +22,7 @@ import (
 
 	"github.com/hivellm/modelgov/api"
 	"github.com/hivellm/modelgov/internal/errs"
+	"github.com/hivellm/modelgov/internal/policy"
 	"github.com/hivellm/modelgov/internal/registry"
 )
 
@@ -107,6 +108,25 @@ func New(cfg Config) (*Server, error) {
 	s.handle("PUT /v1/models/{provider}/{model}/lifecycle", s.changeLifecycle)
 	s.handle("GET /v1/models/{provider}/{model}/revisions", s.listRevisions)
 	s.handle("GET /v1/models/{provider}/{model}/revisions/{revision}", s.getRevision)
+	s.handle("PUT /v1/models/{provider}/{model}/classification", s.classifyModel)
+	s.handle("POST /v1/models/{provider}/{model}/exemptions", s.grantExemption)
+	s.handle("DELETE /v1/models/{provider}/{model}/exemptions/{id}", s.revokeExemption)
+
+	s.handle("POST /v1/policies", s.uploadPolicy)
+	s.handle("GET /v1/policies", s.listPolicies)
+	s.handle("GET /v1/policies/active", s.activePolicy)
+	s.handle("GET /v1/policies/{version}", s.getPolicy)
+	s.handle("POST /v1/policies/{version}/activate", s.activatePolicy)
+	s.handle("POST /v1/policy/evaluate", s.evaluatePolicy)
+	s.handle("POST /v1/policy/report", s.reportCandidate)
+	s.handle("GET /v1/compliance", s.compliance)
+
+	s.handle("GET /v1/audit/entries", s.auditEntries)
+	s.handle("GET /v1/audit/entries/{seq}", s.auditEntry)
+	s.handle("GET /v1/audit/checkpoint", s.auditCheckpoint)
+	s.handle("GET /v1/audit/key", s.auditKey)
+	s.handle("GET /v1/audit/proof/inclusion", s.inclusionProof)
+	s.handle("GET /v1/audit/proof/consistency", s.consistencyProof)
 
 	s.handle("GET /v1/aliases", s.listAliases)
 	s.handle("GET /v1/aliases/{namespace}/{name}", s.getAlias)
@@ -239,13 +259,26 @@ func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) error {
 	return err
 }
 
+// schema serves the JSON Schemas of the documents: the model's (from
+// Config.Schemas) and the policy bundle's.
 func (s *Server) schema(w http.ResponseWriter, r *http.Request) error {
-	if s.schemas == nil {
-		return errs.E(errs.NotFound, "no schemas are served")
-	}
 	name := r.PathValue("path")
-	b, err := fs.ReadFile(s.schemas, name)
-	if err != nil || !fs.ValidPath(name) {
+	if !fs.ValidPath(name) {
+		return errs.E(errs.NotFound, "no schema %s", name)
+	}
+	var (
+		b   []byte
+		err = fs.ErrNotExist
+	)
+	for _, files := range []fs.FS{s.schemas, policy.SchemaFiles()} {
+		if files == nil {
+			continue
+		}
+		if b, err = fs.ReadFile(files, name); err == nil {
+			break
+		}
+	}
+	if err != nil {
 		return errs.E(errs.NotFound, "no schema %s", name)
 	}
 	w.Header().Set("Content-Type", "application/schema+json")

@@ -287,3 +287,37 @@ func invalid(what string, fields []api.FieldError) error {
 	}
 	return errs.InvalidFields(what+": "+strings.Join(messages, "; "), fields)
 }
+
+// Path returns the shortest sequence of statuses that leads from cur to
+// target through allowed transitions (not including cur's own status), or
+// nil when target cannot be reached or is cur's status. Proposal 035
+// documents state a status, not a transition, so the registry walks this
+// path to honour them.
+func Path(cur api.Lifecycle, target api.Status) []api.Status {
+	type node struct {
+		lc   api.Lifecycle
+		path []api.Status
+	}
+	seen := map[api.Status]bool{cur.Status: true}
+	queue := []node{{lc: cur}}
+	for len(queue) > 0 {
+		n := queue[0]
+		queue = queue[1:]
+		for _, next := range Allowed(n.lc) {
+			if seen[next] {
+				continue
+			}
+			seen[next] = true
+			path := append(append([]api.Status(nil), n.path...), next)
+			if next == target {
+				return path
+			}
+			lc := api.Lifecycle{Status: next}
+			if next == api.StatusSuspended {
+				lc.SuspendedFrom = n.lc.Status
+			}
+			queue = append(queue, node{lc: lc, path: path})
+		}
+	}
+	return nil
+}

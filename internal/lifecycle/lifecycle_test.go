@@ -489,3 +489,25 @@ func contains(statuses []api.Status, s api.Status) bool {
 	}
 	return false
 }
+
+func TestPath(t *testing.T) {
+	tests := []struct {
+		from   api.Lifecycle
+		target api.Status
+		want   []api.Status
+	}{
+		{current(proposed, ""), active, []api.Status{active}},
+		{current(proposed, ""), deprecated, []api.Status{active, deprecated}},
+		{current(proposed, ""), archived, []api.Status{archived}},
+		{current(active, ""), archived, []api.Status{deprecated, archived}},
+		{current(proposed, ""), suspended, []api.Status{active, suspended}},
+		{current(suspended, deprecated), active, []api.Status{deprecated, active}},
+		{current(archived, ""), active, nil},
+		{current(active, ""), active, nil},
+	}
+	for _, tt := range tests {
+		if got := Path(tt.from, tt.target); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("Path(%s → %s) = %v, want %v", tt.from.Status, tt.target, got, tt.want)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hivellm/modelgov/api"
 	"github.com/hivellm/modelgov/internal/errs"
+	"github.com/hivellm/modelgov/internal/policy"
 	"github.com/hivellm/modelgov/internal/store"
 )
 
@@ -39,8 +40,19 @@ func (s *Service) MoveAlias(ctx context.Context, name string, mv api.AliasMove, 
 		if cur != nil && cur.Target == target.ModelID {
 			return &Result{Outcome: Unchanged, Alias: cur}, nil
 		}
+		e := entry(opts, now, string(policy.ActionAliasMove), name)
+		e.Reason = mv.Reason
+		prog, err := s.decideWrite(ctx, tx, &policy.Input{Action: policy.ActionAliasMove, Caller: policyCaller(opts.Caller), Now: now}, e)
+		if err != nil {
+			return nil, err
+		}
 		next.Target = target.ModelID
 		if err := tx.PutAlias(ctx, next); err != nil {
+			return nil, err
+		}
+		stampPolicy(e, prog)
+		e.Reason = "→ " + next.Target + " " + mv.Reason
+		if err := s.record(ctx, tx, e); err != nil {
 			return nil, err
 		}
 		if cur == nil {
@@ -60,7 +72,17 @@ func (s *Service) DeleteAlias(ctx context.Context, name, reason string, opts Wri
 		if cur == nil {
 			return nil, errs.E(errs.NotFound, "alias %s not found", name)
 		}
+		e := entry(opts, now, string(policy.ActionAliasDelete), name)
+		e.Reason = reason
+		prog, err := s.decideWrite(ctx, tx, &policy.Input{Action: policy.ActionAliasDelete, Caller: policyCaller(opts.Caller), Now: now}, e)
+		if err != nil {
+			return nil, err
+		}
 		if err := tx.DeleteAlias(ctx, next); err != nil {
+			return nil, err
+		}
+		stampPolicy(e, prog)
+		if err := s.record(ctx, tx, e); err != nil {
 			return nil, err
 		}
 		return &Result{Outcome: Deleted, Alias: cur}, nil

@@ -10,9 +10,11 @@ import (
 	"time"
 
 	"github.com/hivellm/modelgov/api"
+	"github.com/hivellm/modelgov/internal/audit"
 	"github.com/hivellm/modelgov/internal/errs"
 	"github.com/hivellm/modelgov/internal/lifecycle"
 	"github.com/hivellm/modelgov/internal/mergepatch"
+	"github.com/hivellm/modelgov/internal/policy"
 	"github.com/hivellm/modelgov/internal/schema"
 	"github.com/hivellm/modelgov/internal/store"
 )
@@ -166,7 +168,7 @@ func (s *Service) ChangeLifecycle(ctx context.Context, id string, ch api.Lifecyc
 type modelChange func(cur *api.Model) (next *api.Model, action api.Action, reason string, err error)
 
 // changeModel is the part of the write path that every model write shares:
-// precondition, change, validation, revision.
+// precondition, change, validation, policy decision, revision.
 func (s *Service) changeModel(ctx context.Context, tx store.Tx, now time.Time, opts WriteOptions, id string, change modelChange) (*Result, error) {
 	cur, err := tx.GetModel(ctx, id)
 	if errs.Is(err, errs.NotFound) {
@@ -189,51 +191,103 @@ func (s *Service) changeModel(ctx context.Context, tx store.Tx, now time.Time, o
 		return &Result{Outcome: Unchanged, Model: cur}, nil
 	}
 	if next != nil {
+		if next.Governance == nil {
+			next.Governance = &api.Governance{Role: api.RoleNone}
+		}
+		if cur != nil && sizeChanged(cur, next) {
+			// A governor confirmed the size the model had, not this one.
+			next.Governance.SizeConfirmedBy, next.Governance.SizeConfirmedAt = "", nil
+		}
 		if err := s.schema.Validate(next); err != nil {
 			return nil, err
 		}
 	}
-	// The active governance policy is evaluated here, on (cur, next), before
-	// anything is stored.
 
-	last, err := tx.LastRevision(ctx, id)
+	// The active governance policy judges every write, before anything is stored.
+	denial := entry(opts, now, auditAction(action), id)
+	denial.Before, denial.After, denial.Reason = audit.DocumentHash(cur), audit.DocumentHash(next), reason
+	prog, err := s.decideWrite(ctx, tx, &policy.Input{Action: policyAction[action], Model: next, Old: cur,
+		Caller: policyCaller(opts.Caller), Now: now}, denial)
 	if err != nil {
 		return nil, err
 	}
-	rev := &api.Revision{
-		ModelID: id, Revision: last + 1, Action: action, Actor: actor(opts.Caller),
-		Reason: reason, Time: now, RequestID: opts.RequestID,
-	}
+
 	if next == nil {
+		last, err := tx.LastRevision(ctx, id)
+		if err != nil {
+			return nil, err
+		}
 		if err := tx.DeleteModel(ctx, id); err != nil {
 			return nil, err
 		}
+		rev := &api.Revision{ModelID: id, Revision: last + 1, Action: action, Actor: actor(opts.Caller),
+			Reason: reason, Time: now, RequestID: opts.RequestID}
 		if err := tx.AppendRevision(ctx, rev); err != nil {
+			return nil, err
+		}
+		e := entry(opts, now, auditAction(action), id)
+		e.Revision, e.Before, e.Reason = rev.Revision, audit.DocumentHash(cur), reason
+		stampPolicy(e, prog)
+		if err := s.record(ctx, tx, e); err != nil {
 			return nil, err
 		}
 		return &Result{Outcome: Deleted, Model: cur}, nil
 	}
-	next.SchemaVersion = api.SchemaVersion
-	next.ResourceVersion = strconv.FormatInt(rev.Revision, 10)
+	// A write the policy allows leaves the model in compliance.
+	next.Governance.Compliance = nil
+	if cur == nil || cur.Role() != next.Role() {
+		next.Governance.PolicyVersion, next.Governance.PolicyHash = prog.Version(), prog.Hash()
+	}
+	return s.store1(ctx, tx, now, opts, next, stored{action: action, reason: reason, prog: prog, before: cur})
+}
+
+// stored says what a stored model revision records besides the document.
+type stored struct {
+	action api.Action
+	reason string
+	// prog is the bundle the write was judged under.
+	prog *policy.Program
+	// before is the document the write replaces; nil for a creation.
+	before *api.Model
+}
+
+// store1 stamps the server-owned fields of a model's next document and
+// stores it with its revision and its audit entry. Every stored model
+// document passes here.
+func (s *Service) store1(ctx context.Context, tx store.Tx, now time.Time, opts WriteOptions, next *api.Model, w stored) (*Result, error) {
+	action, reason := w.action, w.reason
+	last, err := tx.LastRevision(ctx, next.ModelID)
+	if err != nil {
+		return nil, err
+	}
+	outcome := Updated
 	stamp := now
-	next.UpdatedAt = &stamp
-	if cur != nil {
-		next.CreatedAt = cur.CreatedAt
-	} else {
+	if next.CreatedAt == nil {
+		outcome = Created
 		next.CreatedAt = &stamp
 	}
-	rev.Model = next
+	next.SchemaVersion = api.SchemaVersion
+	next.ResourceVersion = strconv.FormatInt(last+1, 10)
+	next.UpdatedAt = &stamp
+	rev := &api.Revision{ModelID: next.ModelID, Revision: last + 1, Action: action, Actor: actor(opts.Caller),
+		Reason: reason, Time: now, RequestID: opts.RequestID, Model: next}
 	if err := tx.PutModel(ctx, next); err != nil {
 		return nil, err
 	}
 	if err := tx.AppendRevision(ctx, rev); err != nil {
 		return nil, err
 	}
-	outcome := Updated
-	if cur == nil {
-		outcome = Created
+	e := entry(opts, now, auditAction(action), next.ModelID)
+	e.Revision, e.Before, e.After, e.Reason = rev.Revision, audit.DocumentHash(w.before), audit.DocumentHash(next), reason
+	stampPolicy(e, w.prog)
+	if err := s.record(ctx, tx, e); err != nil {
+		return nil, err
 	}
 	return &Result{Outcome: outcome, Model: next}, nil
+}
+
+func sizeChanged(a, b *api.Model) bool {
+	return a.SizeClass != b.SizeClass || jsonOf(a.Parameters) != jsonOf(b.Parameters)
 }
 
 // create builds a new model from a decoded document.
@@ -264,7 +318,8 @@ func (s *Service) replace(ctx context.Context, tx store.Tx, cur *api.Model, d *s
 		return nil, "", "", err
 	}
 	next := d.Model.Clone()
-	next.Governance, next.Lifecycle = cur.Clone().Governance, cur.Clone().Lifecycle
+	keep := cur.Clone()
+	next.Governance, next.Lifecycle = keep.Governance, keep.Lifecycle
 	next.ResourceVersion, next.CreatedAt, next.UpdatedAt = cur.ResourceVersion, cur.CreatedAt, cur.UpdatedAt
 	if err := s.applyRequests(ctx, tx, next, d, c, now); err != nil {
 		return nil, "", "", err
@@ -274,12 +329,25 @@ func (s *Service) replace(ctx context.Context, tx store.Tx, cur *api.Model, d *s
 
 // applyRequests applies the role and status that a proposal 035 (1.0)
 // document asks for, through the same classification and lifecycle paths as
-// any other request. Values equal to the current ones ask for nothing.
+// any other request. Values equal to the current ones ask for nothing. A
+// 1.0 document states a status, not a transition, so the write walks the
+// shortest path of allowed transitions to it; a deprecation on the way,
+// for which a 1.0 document has no sunset date, is given today's.
 func (s *Service) applyRequests(ctx context.Context, tx store.Tx, m *api.Model, d *schema.Decoded, c Caller, now time.Time) error {
 	if st := d.RequestedStatus; st != "" && st != m.Status() {
-		reason := fmt.Sprintf("status %s requested by a schema %s document", st, d.SourceVersion)
-		if err := s.transition(ctx, tx, m, api.LifecycleChange{Status: st, Reason: reason}, c, now); err != nil {
-			return err
+		path := lifecycle.Path(*m.Lifecycle, st)
+		if path == nil {
+			return &errs.Error{Kind: errs.Conflict, Allowed: lifecycle.Allowed(*m.Lifecycle),
+				Msg: fmt.Sprintf("the document asks for status %s, which model %s cannot reach from %s", st, m.ModelID, m.Status())}
+		}
+		for _, step := range path {
+			ch := api.LifecycleChange{Status: step, Reason: fmt.Sprintf("status %s requested by a schema %s document", st, d.SourceVersion)}
+			if step == api.StatusDeprecated {
+				ch.Sunset = now.UTC().Format(time.DateOnly)
+			}
+			if err := s.transition(ctx, tx, m, ch, c, now); err != nil {
+				return err
+			}
 		}
 	}
 	if r := d.RequestedRole; r != "" && r != m.Role() {
@@ -314,10 +382,30 @@ func (s *Service) transition(ctx context.Context, tx store.Tx, m *api.Model, ch 
 }
 
 // classify gives m a role. The governance policy decides whether the role
-// is allowed when the write is evaluated.
+// is allowed when the write is evaluated. A governor (or admin) who
+// classifies a model whose parameter count is estimated confirms its size.
 func (s *Service) classify(m *api.Model, role api.Role, reason string, c Caller, now time.Time) {
 	at := now
-	m.Governance = &api.Governance{Role: role, Reason: reason, ClassifiedAt: &at, ClassifiedBy: actor(c)}
+	g := m.Governance
+	if g == nil {
+		g = &api.Governance{}
+		m.Governance = g
+	}
+	g.Role, g.Reason, g.ClassifiedAt, g.ClassifiedBy = role, reason, &at, actor(c)
+	if m.Parameters != nil && m.Parameters.Source == api.ParametersEstimated && hasRole(c, "governor", "admin") {
+		g.SizeConfirmedBy, g.SizeConfirmedAt = actor(c), &at
+	}
+}
+
+func hasRole(c Caller, roles ...string) bool {
+	for _, have := range c.Roles {
+		for _, want := range roles {
+			if have == want {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // checkServerFields refuses a document that tries to change a field the

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/hivellm/modelgov/api"
+	"github.com/hivellm/modelgov/internal/audit"
 	"github.com/hivellm/modelgov/internal/errs"
 	"github.com/hivellm/modelgov/internal/schema"
 	"github.com/hivellm/modelgov/internal/store"
@@ -35,14 +36,18 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives the service's logs; nil means slog.Default().
 	Logger *slog.Logger
+	// Signer signs the audit log's checkpoints; nil serves none.
+	Signer *audit.Signer
 }
 
 // Service is the registry. It is safe for concurrent use.
 type Service struct {
-	store  store.Store
-	schema *schema.Validator
-	now    func() time.Time
-	log    *slog.Logger
+	store       store.Store
+	schema      *schema.Validator
+	now         func() time.Time
+	log         *slog.Logger
+	programs    programs
+	checkpoints checkpoints
 }
 
 // New returns a Service over cfg.Store.
@@ -51,6 +56,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("registry: a store and a schema validator are required")
 	}
 	s := &Service{store: cfg.Store, schema: cfg.Schema, now: cfg.Now, log: cfg.Logger}
+	s.checkpoints.signer = cfg.Signer
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -152,9 +158,10 @@ func (s *Service) commit(ctx context.Context, w write) (*Result, error) {
 		if err != nil {
 			return err
 		}
-		// The policy decision is taken inside do, before anything is stored;
-		// the audit entry and the change event of this write are appended
-		// here, in this same transaction.
+		// The policy decision is taken inside do (decideWrite), before
+		// anything is stored, and do records the audit entry of each change
+		// where it stores it (store1), in this same transaction. The change
+		// event of the write is appended here.
 
 		if w.idempotency != nil && key != "" && r.Model != nil {
 			body, err := json.Marshal(r.Model)
@@ -174,6 +181,15 @@ func (s *Service) commit(ctx context.Context, w write) (*Result, error) {
 		res = r
 		return nil
 	})
+	var denied *deniedWrite
+	if errors.As(err, &denied) {
+		// The write was rolled back; its refusal is a decision too, and is
+		// recorded on its own.
+		if rerr := s.recordDenial(ctx, denied); rerr != nil {
+			return nil, errors.Join(denied.err, fmt.Errorf("registry: record the denial: %w", rerr))
+		}
+		return nil, denied.err
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/hivellm/modelgov/internal/audit"
 	"github.com/hivellm/modelgov/internal/httpapi"
 	"github.com/hivellm/modelgov/internal/registry"
 	"github.com/hivellm/modelgov/internal/schema"
@@ -29,10 +30,19 @@ type Config struct {
 	Listen string
 	// DataDir holds the embedded database and, later, the server's keys.
 	DataDir string
+	// Origin names the audit log in its checkpoints; "" means
+	// "modelgov/<host name>". It is fixed when the signing key is created.
+	Origin string
 	// Synchronous is SQLite's synchronous setting, NORMAL or FULL.
 	Synchronous string
 	// ShutdownTimeout bounds how long in-flight requests may take to finish.
 	ShutdownTimeout time.Duration
+	// EnforceInterval is how often the roles of models whose grace period
+	// ended are lowered; 0 means every minute.
+	EnforceInterval time.Duration
+	// RecheckInterval is how often every model is checked again against the
+	// active policy (exemptions expire, time passes); 0 means every hour.
+	RecheckInterval time.Duration
 	Logger          *slog.Logger
 }
 
@@ -70,8 +80,25 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		st.Close()
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	reg, err := registry.New(registry.Config{Store: st, Schema: validator, Logger: log})
+	origin := cfg.Origin
+	if origin == "" {
+		host, _ := os.Hostname()
+		if host == "" {
+			host = "localhost"
+		}
+		origin = "modelgov/" + host
+	}
+	signer, err := audit.LoadOrCreateSigner(cfg.DataDir, origin)
 	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	reg, err := registry.New(registry.Config{Store: st, Schema: validator, Logger: log, Signer: signer})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if err := reg.Bootstrap(ctx); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -113,9 +140,13 @@ func (s *Server) Run(ctx context.Context, ready func(addr net.Addr)) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	sweepCtx, stopSweeps := context.WithCancel(ctx)
+	sweeps := s.startSweeps(sweepCtx)
 
 	select {
 	case err := <-errc:
+		stopSweeps()
+		<-sweeps
 		s.Close()
 		return fmt.Errorf("server: %w", err)
 	case <-ctx.Done():
@@ -127,6 +158,8 @@ func (s *Server) Run(ctx context.Context, ready func(addr net.Addr)) error {
 	s.log.Info("shutting down: finishing in-flight requests", slog.Duration("timeout", timeout))
 	sctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
+	stopSweeps()
+	<-sweeps
 	shutErr := hs.Shutdown(sctx)
 	if shutErr != nil {
 		shutErr = fmt.Errorf("server: shutdown: %w", shutErr)
@@ -136,4 +169,39 @@ func (s *Server) Run(ctx context.Context, ready func(addr net.Addr)) error {
 		s.log.Info("stopped cleanly")
 	}
 	return errors.Join(shutErr, closeErr)
+}
+
+// startSweeps runs the registry's periodic governance work until ctx ends:
+// lowering the roles of models whose grace period ended, and re-checking
+// every model against the active policy. The channel closes when it stops.
+func (s *Server) startSweeps(ctx context.Context) <-chan struct{} {
+	done := make(chan struct{})
+	enforce, recheck := s.cfg.EnforceInterval, s.cfg.RecheckInterval
+	if enforce <= 0 {
+		enforce = time.Minute
+	}
+	if recheck <= 0 {
+		recheck = time.Hour
+	}
+	go func() {
+		defer close(done)
+		et, rt := time.NewTicker(enforce), time.NewTicker(recheck)
+		defer et.Stop()
+		defer rt.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-et.C:
+				if _, err := s.Registry.EnforceDeadlines(ctx); err != nil && ctx.Err() == nil {
+					s.log.Error("enforcing compliance deadlines failed", slog.Any("error", err))
+				}
+			case <-rt.C:
+				if _, err := s.Registry.Recheck(ctx); err != nil && ctx.Err() == nil {
+					s.log.Error("re-checking compliance failed", slog.Any("error", err))
+				}
+			}
+		}
+	}()
+	return done
 }

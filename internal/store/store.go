@@ -88,6 +88,18 @@ type Reader interface {
 	// ActivationReport returns the compliance report recorded when a
 	// version was last activated, or an error of kind errs.NotFound.
 	ActivationReport(ctx context.Context, version int64) (*api.ComplianceReport, error)
+
+	// AuditSize returns the number of entries in the audit log.
+	AuditSize(ctx context.Context) (int64, error)
+
+	// AuditEntries returns up to q.Limit audit entries matching q, in
+	// sequence order, from q.From on.
+	AuditEntries(ctx context.Context, q AuditQuery) ([]*AuditRecord, error)
+
+	// ReadHashes returns the audit tree's stored hashes at the given
+	// indexes (tlog's stored hash indexes), in the same order. It returns
+	// an error when one is missing.
+	ReadHashes(ctx context.Context, indexes []int64) ([][32]byte, error)
 }
 
 // Tx is a read-write transaction. Its methods must only be called from the
@@ -133,6 +145,32 @@ type Tx interface {
 	// ActivatePolicy makes a stored version the active one and records the
 	// activation with its compliance report.
 	ActivatePolicy(ctx context.Context, version int64, at time.Time, by string, report *api.ComplianceReport) error
+
+	// AppendAudit adds an entry to the audit log with the tree hashes its
+	// append stores, at indexes firstHash, firstHash+1, ... rec.Seq must
+	// equal AuditSize; otherwise it returns an error of kind errs.Conflict.
+	AppendAudit(ctx context.Context, rec *AuditRecord, firstHash int64, hashes [][32]byte) error
+}
+
+// AuditRecord is an audit entry as stored: its leaf bytes and the fields
+// copied from them for filtering.
+type AuditRecord struct {
+	Seq       int64
+	Time      time.Time
+	Principal string
+	Action    string
+	Target    string
+	Outcome   string
+	Leaf      []byte
+}
+
+// AuditQuery selects audit entries. Empty fields do not filter.
+type AuditQuery struct {
+	Target, Principal, Action, Outcome string
+	Since, Until                       time.Time
+	// From is the first sequence number to return.
+	From  int64
+	Limit int
 }
 
 // ModelQuery selects models. Empty fields do not filter.

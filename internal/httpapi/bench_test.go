@@ -1,0 +1,753 @@
+package httpapi_test
+
+// Benchmarks of the HTTP API over the SQLite store at 10k and 100k models,
+// and the check that list queries walk indexes. docs/BENCHMARKS.md records
+// the command and the figures.
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite" // the database/sql driver "sqlite", for EXPLAIN QUERY PLAN
+
+	"github.com/hivellm/modelgov/api"
+	"github.com/hivellm/modelgov/internal/httpapi"
+	"github.com/hivellm/modelgov/internal/labels"
+	"github.com/hivellm/modelgov/internal/registry"
+	"github.com/hivellm/modelgov/internal/schema"
+	"github.com/hivellm/modelgov/internal/store/sqlite"
+)
+
+// The shape of a seeded registry. Every family has familySize members and
+// exactly rareMembers models carry the label team=audit and the capability
+// audio-transcription, whatever the size of the registry, so that the rare
+// filters select the same models at 10k and at 100k and any difference in
+// their cost comes from the size of the registry.
+const (
+	familySize  = 50
+	rareMembers = 50
+	rareTeam    = "audit"
+	rareCap     = "audio-transcription"
+)
+
+// A benchProvider publishes models of a few families.
+type benchProvider struct {
+	name     string
+	families []string
+}
+
+var benchProviders = []benchProvider{
+	{"openai", []string{"gpt", "o", "whisper"}},
+	{"anthropic", []string{"claude"}},
+	{"google", []string{"gemini", "gemma"}},
+	{"meta", []string{"llama"}},
+	{"mistral", []string{"mistral", "mixtral", "codestral"}},
+	{"cohere", []string{"command", "embed"}},
+	{"alibaba", []string{"qwen"}},
+	{"deepseek", []string{"deepseek"}},
+	{"xai", []string{"grok"}},
+	{"microsoft", []string{"phi"}},
+}
+
+var (
+	benchVariants     = []string{"instruct", "chat", "base", "code", "vision"}
+	benchTeams        = []string{"core", "research", "platform", "applied", "safety"}
+	benchTiers        = []string{"prod", "staging", "test"}
+	benchRegions      = []string{"us", "eu", "apac"}
+	benchCosts        = []string{"low", "medium", "high"}
+	benchCapabilities = []string{"chat", "code", "reasoning", "tool-use", "vision", "embedding", "long-context"}
+	// benchSizeClasses repeats classes to weigh them: mostly medium and large.
+	benchSizeClasses = []api.SizeClass{api.SizeNano, api.SizeMini, api.SizeMini, api.SizeSmall, api.SizeSmall,
+		api.SizeSmall, api.SizeSmall, api.SizeMedium, api.SizeMedium, api.SizeMedium, api.SizeMedium, api.SizeMedium,
+		api.SizeLarge, api.SizeLarge, api.SizeLarge, api.SizeLarge, api.SizeLarge, api.SizeXL, api.SizeXL, api.SizeXXL}
+)
+
+// benchSizeBounds are the parameter counts of each size class, [lower,
+// upper), as the default policy bundle has them.
+var benchSizeBounds = map[api.SizeClass][2]int64{
+	api.SizeNano: {100e6, 1e9}, api.SizeMini: {1e9, 4e9}, api.SizeSmall: {4e9, 15e9},
+	api.SizeMedium: {15e9, 70e9}, api.SizeLarge: {70e9, 300e9}, api.SizeXL: {300e9, 1e12}, api.SizeXXL: {1e12, 2e12},
+}
+
+// benchFamily returns the provider and family of model i.
+func benchFamily(i int) (benchProvider, string) {
+	f := i / familySize
+	p := benchProviders[f%len(benchProviders)]
+	return p, fmt.Sprintf("%s-%d", p.families[(f/len(benchProviders))%len(p.families)], f)
+}
+
+// benchModelID returns the id of model i.
+func benchModelID(i int) string {
+	p, family := benchFamily(i)
+	return fmt.Sprintf("%s/%s-%s-%06d", p.name, family, benchVariants[i%len(benchVariants)], i)
+}
+
+// benchModel returns the document of model i of a registry of n models.
+func benchModel(i, n int) *api.Model {
+	r := rand.New(rand.NewPCG(uint64(i), 0x6d6f64656c676f76))
+	p, family := benchFamily(i)
+	variant := benchVariants[i%len(benchVariants)]
+	m := &api.Model{
+		SchemaVersion: api.SchemaVersion,
+		ModelID:       benchModelID(i),
+		Provider:      p.name,
+		DisplayName:   fmt.Sprintf("%s %s %d", strings.ToUpper(family[:1])+family[1:], variant, i),
+		Family:        family,
+		Version:       fmt.Sprintf("%d.%d", 1+r.IntN(4), r.IntN(10)),
+		ReleaseDate:   time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, r.IntN(1400)).Format("2006-01-02"),
+		SizeClass:     benchSizeClasses[r.IntN(len(benchSizeClasses))],
+		Parameters: &api.Parameters{
+			Source: []api.ParameterSource{api.ParametersDeclared, api.ParametersEstimated}[r.IntN(2)]},
+		ContextWindow:   api.Count(8192 << r.IntN(8)),
+		MaxOutputTokens: api.Count(4096 << r.IntN(4)),
+		Modalities:      &api.Modalities{Input: []string{"text"}, Output: []string{"text"}},
+		License:         []string{"proprietary", "apache-2.0", "mit", "llama-community"}[r.IntN(4)],
+		Endpoints: []api.Endpoint{{URL: "https://api." + p.name + ".example/v1/" + variant, API: "openai-chat",
+			Description: "Public inference endpoint"}},
+		Owners: []string{"ml-platform@example.com"},
+		Labels: map[string]string{
+			"team": benchTeams[r.IntN(len(benchTeams))],
+			"tier": benchTiers[r.IntN(len(benchTiers))],
+		},
+		Annotations: map[string]string{"example.com/source": "benchmark seed"},
+		Notes:       "Seeded by the HTTP benchmarks.",
+	}
+	// The default policy wants the parameter count inside the size class.
+	bounds := benchSizeBounds[m.SizeClass]
+	m.Parameters.Count = api.Count(bounds[0] + r.Int64N(bounds[1]-bounds[0])/1e6*1e6)
+	if variant == "vision" {
+		m.Modalities.Input = append(m.Modalities.Input, "image")
+	}
+	if r.IntN(3) != 0 {
+		m.Labels["region"] = benchRegions[r.IntN(len(benchRegions))]
+	}
+	if r.IntN(2) == 0 {
+		m.Labels["cost"] = benchCosts[r.IntN(len(benchCosts))]
+	}
+	m.Capabilities = []string{"chat"}
+	for _, c := range benchCapabilities[1:] {
+		if r.IntN(4) == 0 {
+			m.Capabilities = append(m.Capabilities, c)
+		}
+	}
+	if i < n && i%(n/rareMembers) == n/rareMembers/2 {
+		m.Labels["team"] = rareTeam
+		m.Capabilities = append(m.Capabilities, rareCap)
+	}
+	return m
+}
+
+// benchLifecycle returns the lifecycle changes that bring model i to its
+// status: 20% stay proposed, 55% become active, 15% deprecated, 5%
+// suspended and 5% archived.
+func benchLifecycle(i int) []api.LifecycleChange {
+	sunset := time.Now().UTC().AddDate(1, 0, 0).Format("2006-01-02")
+	activate := api.LifecycleChange{Status: api.StatusActive, Reason: "approved by the review board"}
+	switch rand.New(rand.NewPCG(uint64(i), 1)).IntN(20) {
+	case 0, 1, 2, 3:
+		return nil
+	case 15, 16, 17:
+		return []api.LifecycleChange{activate,
+			{Status: api.StatusDeprecated, Reason: "superseded by a newer version", Sunset: sunset}}
+	case 18:
+		return []api.LifecycleChange{activate, {Status: api.StatusSuspended, Reason: "incident under review"}}
+	case 19:
+		return []api.LifecycleChange{{Status: api.StatusArchived, Reason: "proposal refused"}}
+	}
+	return []api.LifecycleChange{activate}
+}
+
+// openRegistry opens the store at path and the registry over it.
+func openRegistry(tb testing.TB, path string) (*sqlite.Store, *registry.Service) {
+	tb.Helper()
+	st, err := sqlite.Open(context.Background(), path, sqlite.Options{})
+	if err != nil {
+		tb.Fatalf("open store %s: %v", path, err)
+	}
+	v, err := schema.New()
+	if err != nil {
+		tb.Fatalf("schema.New: %v", err)
+	}
+	reg, err := registry.New(registry.Config{Store: st, Schema: v})
+	if err != nil {
+		tb.Fatalf("registry.New: %v", err)
+	}
+	return st, reg
+}
+
+// seed registers n models in a new database file at path through the
+// registry service, with several writers at once, and closes the store so
+// that the file is checkpointed and its planner statistics refreshed, as
+// after a restart of the server.
+func seed(tb testing.TB, path string, n int) {
+	tb.Helper()
+	ctx := context.Background()
+	st, reg := openRegistry(tb, path)
+	// A governor, whom the default policy lets approve, suspend and archive.
+	opts := registry.WriteOptions{Caller: registry.Caller{Principal: "seed", Roles: []string{"governor"}}}
+	start := time.Now()
+	var (
+		next   atomic.Int64
+		writes atomic.Int64
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		failed error
+	)
+	for range 4 {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				err := func() error {
+					doc, err := json.Marshal(benchModel(i, n))
+					if err != nil {
+						return err
+					}
+					if _, err := reg.CreateModel(ctx, doc, opts); err != nil {
+						return fmt.Errorf("create model %d: %w", i, err)
+					}
+					writes.Add(1)
+					for _, ch := range benchLifecycle(i) {
+						if _, err := reg.ChangeLifecycle(ctx, benchModelID(i), ch, opts); err != nil {
+							return fmt.Errorf("move model %d to %s: %w", i, ch.Status, err)
+						}
+						writes.Add(1)
+					}
+					return nil
+				}()
+				if err != nil {
+					mu.Lock()
+					failed = err
+					mu.Unlock()
+					next.Store(int64(n))
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if failed != nil {
+		tb.Fatalf("seed: %v", failed)
+	}
+	elapsed := time.Since(start)
+	if err := st.Close(); err != nil {
+		tb.Fatalf("close seeded store: %v", err)
+	}
+	var size int64
+	if fi, err := os.Stat(path); err == nil {
+		size = fi.Size()
+	}
+	tb.Logf("seeded %d models (%d writes) through the registry in %v: %.0f writes/s; database file %d MiB",
+		n, writes.Load(), elapsed.Round(time.Millisecond), float64(writes.Load())/elapsed.Seconds(), size>>20)
+}
+
+// loadAverage returns the machine's load averages over 1, 5 and 15
+// minutes, to tell whether other work shared the CPUs with a benchmark.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	return strings.Join(f[:min(3, len(f))], " ")
+}
+
+// copyDatabase copies the database file at src (and its WAL, if any) into
+// a new temporary directory and returns the copy's path.
+func copyDatabase(tb testing.TB, src string) string {
+	tb.Helper()
+	dst := filepath.Join(tb.TempDir(), filepath.Base(src))
+	for _, suffix := range []string{"", "-wal"} {
+		b, err := os.ReadFile(src + suffix)
+		if os.IsNotExist(err) && suffix != "" {
+			continue
+		}
+		if err != nil {
+			tb.Fatalf("copy database: %v", err)
+		}
+		if err := os.WriteFile(dst+suffix, b, 0o600); err != nil {
+			tb.Fatalf("copy database: %v", err)
+		}
+	}
+	return dst
+}
+
+// startServer serves the API over the database at path on a loopback
+// listener and returns its URL and a keep-alive client for it.
+func startServer(tb testing.TB, path string) (string, *http.Client) {
+	tb.Helper()
+	st, reg := openRegistry(tb, path)
+	h, err := httpapi.New(httpapi.Config{Registry: reg, Schemas: schema.Files(), Ready: st.Ping})
+	if err != nil {
+		tb.Fatalf("httpapi.New: %v", err)
+	}
+	srv := httptest.NewServer(h)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConns: 64, MaxIdleConnsPerHost: 64, DisableCompression: true}}
+	tb.Cleanup(func() {
+		client.CloseIdleConnections()
+		srv.Close()
+		if err := st.Close(); err != nil {
+			tb.Errorf("close store: %v", err)
+		}
+	})
+	return srv.URL, client
+}
+
+// send sends a request and reads the whole answer, which must have status want.
+func send(client *http.Client, method, url, contentType string, body []byte, want int) error {
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("%s %s: read answer: %w", method, url, err)
+	}
+	if resp.StatusCode != want {
+		return fmt.Errorf("%s %s: status %d, want %d: %s", method, url, resp.StatusCode, want, b)
+	}
+	return nil
+}
+
+// latencies collects the time of every request of a benchmark run.
+type latencies struct {
+	mu  sync.Mutex
+	all []time.Duration
+}
+
+func (l *latencies) add(d []time.Duration) {
+	l.mu.Lock()
+	l.all = append(l.all, d...)
+	l.mu.Unlock()
+}
+
+// report reports the median and 99th percentile of the request times and
+// the requests per second under unit.
+func (l *latencies) report(b *testing.B, unit string) {
+	if len(l.all) == 0 {
+		return
+	}
+	slices.Sort(l.all)
+	at := func(p float64) float64 {
+		i := int(math.Ceil(p*float64(len(l.all)))) - 1
+		return float64(l.all[max(i, 0)]) / float64(time.Millisecond)
+	}
+	b.ReportMetric(at(0.50), "p50-ms")
+	b.ReportMetric(at(0.99), "p99-ms")
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), unit)
+}
+
+// request makes the i-th request of a benchmark.
+type request func(i int) error
+
+// runSequential times requests made one after another.
+func runSequential(b *testing.B, unit string, do request) {
+	var l latencies
+	times := make([]time.Duration, 0, 1024)
+	i := 0
+	for b.Loop() {
+		start := time.Now()
+		if err := do(i); err != nil {
+			b.Fatal(err)
+		}
+		times = append(times, time.Since(start))
+		i++
+	}
+	l.add(times)
+	l.report(b, unit)
+}
+
+// runParallel times requests made by parallelism×GOMAXPROCS clients at
+// once; ns/op is then wall time divided by requests.
+func runParallel(b *testing.B, unit string, do request) {
+	var (
+		l     latencies
+		count atomic.Int64
+	)
+	b.SetParallelism(parallelism)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		times := make([]time.Duration, 0, 1024)
+		defer func() { l.add(times) }()
+		for pb.Next() {
+			i := int(count.Add(1) - 1)
+			start := time.Now()
+			if err := do(i); err != nil {
+				b.Error(err)
+				return
+			}
+			times = append(times, time.Since(start))
+		}
+	})
+	b.StopTimer()
+	l.report(b, unit)
+}
+
+// parallelism is the number of parallel clients per CPU in the -parallel cases.
+const parallelism = 4
+
+// A listCase is a GET /v1/models query and what it must find.
+type listCase struct {
+	name  string
+	query func(n int) url.Values
+	// matches is the number of models the filter selects in a registry of
+	// n models, for the cases that select fewer than a page.
+	matches int
+}
+
+var listCases = []listCase{
+	{name: "list-filtered", query: func(int) url.Values {
+		return url.Values{"status": {"active"}, "provider": {"meta"}, "page_size": {"100"}}
+	}},
+	{name: "list-label-selector", query: func(int) url.Values {
+		return url.Values{"labels": {"team=core,tier!=test"}, "page_size": {"100"}}
+	}},
+	{name: "list-capability", query: func(int) url.Values {
+		return url.Values{"capability": {"code"}, "page_size": {"100"}}
+	}},
+	{name: "list-rare-filter", matches: familySize, query: func(n int) url.Values {
+		_, family := benchFamily(n / 2)
+		return url.Values{"family": {family}, "page_size": {"100"}}
+	}},
+	{name: "list-rare-label", matches: rareMembers, query: func(int) url.Values {
+		return url.Values{"labels": {"team=" + rareTeam}, "page_size": {"100"}}
+	}},
+	{name: "list-rare-capability", matches: rareMembers, query: func(int) url.Values {
+		return url.Values{"capability": {rareCap}, "page_size": {"100"}}
+	}},
+}
+
+// checkList asks once for a list and checks the size of the page.
+func checkList(b *testing.B, client *http.Client, base string, c listCase, n int) {
+	b.Helper()
+	resp, err := client.Get(base + "/v1/models?" + c.query(n).Encode())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list api.ModelList
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil || resp.StatusCode != http.StatusOK {
+		b.Fatalf("%s: status %d, decode: %v", c.name, resp.StatusCode, err)
+	}
+	want := 100
+	if c.matches > 0 {
+		want = c.matches
+	}
+	if len(list.Items) != want {
+		b.Fatalf("%s: %d models in the page, want %d", c.name, len(list.Items), want)
+	}
+}
+
+// BenchmarkHTTP times create, get, list and patch requests through the
+// real handler on a loopback server, over SQLite registries of 10k and 100k
+// models. Each size is seeded once and shared by its sub-benchmarks: the
+// reads use the seeded file, the writes a copy of it.
+func BenchmarkHTTP(b *testing.B) {
+	for _, size := range []struct {
+		name string
+		n    int
+	}{{"10k", 10_000}, {"100k", 100_000}} {
+		b.Run("size="+size.name, func(b *testing.B) {
+			if size.n > 10_000 && testing.Short() {
+				b.Skip("seeding 100k models takes minutes; run without -short")
+			}
+			n := size.n
+			b.Logf("load average before seeding: %s", loadAverage())
+			seeded := filepath.Join(b.TempDir(), "modelgov.db")
+			seed(b, seeded, n)
+			b.Cleanup(func() { b.Logf("load average after the %s benchmarks: %s", size.name, loadAverage()) })
+			for _, p := range explainListQueries(b, seeded, n) {
+				b.Logf("%s", p)
+			}
+
+			// Every benchmark starts its own server: the reads over the
+			// seeded file, the writes over a copy of it.
+			type endpoint func(b *testing.B, base string, client *http.Client) request
+			bench := func(name, unit string, writes, parallel bool, e endpoint) {
+				b.Run(name, func(b *testing.B) {
+					path := seeded
+					if writes {
+						path = copyDatabase(b, seeded)
+					}
+					base, client := startServer(b, path)
+					if parallel {
+						runParallel(b, unit, e(b, base, client))
+					} else {
+						runSequential(b, unit, e(b, base, client))
+					}
+				})
+			}
+
+			create := func(b *testing.B, base string, client *http.Client) request {
+				return func(i int) error {
+					doc, err := json.Marshal(benchModel(n+i, n))
+					if err != nil {
+						return err
+					}
+					return send(client, http.MethodPost, base+"/v1/models", "application/json", doc, http.StatusCreated)
+				}
+			}
+			bench("create", "creates/s", true, false, create)
+			bench("create-parallel", "creates/s", true, true, create)
+
+			get := func(b *testing.B, base string, client *http.Client) request {
+				return func(int) error {
+					id := benchModelID(rand.IntN(n))
+					return send(client, http.MethodGet, base+"/v1/models/"+id, "", nil, http.StatusOK)
+				}
+			}
+			bench("get", "req/s", false, false, get)
+			bench("get-parallel", "req/s", false, true, get)
+
+			for _, c := range listCases {
+				list := func(b *testing.B, base string, client *http.Client) request {
+					checkList(b, client, base, c, n)
+					url := base + "/v1/models?" + c.query(n).Encode()
+					return func(int) error {
+						return send(client, http.MethodGet, url, "", nil, http.StatusOK)
+					}
+				}
+				bench(c.name, "req/s", false, false, list)
+				if c.name == "list-filtered" {
+					bench(c.name+"-parallel", "req/s", false, true, list)
+				}
+			}
+
+			// Each patch changes the notes and a label of a random model, so
+			// that every request is a real write.
+			patch := func(b *testing.B, base string, client *http.Client) request {
+				return func(i int) error {
+					body := fmt.Sprintf(`{"notes":"patched by benchmark request %d","labels":{"cost":%q}}`,
+						i, benchCosts[i%len(benchCosts)])
+					id := benchModelID(rand.IntN(n))
+					return send(client, http.MethodPatch, base+"/v1/models/"+id,
+						"application/merge-patch+json", []byte(body), http.StatusOK)
+				}
+			}
+			bench("patch", "req/s", true, false, patch)
+			bench("patch-parallel", "req/s", true, true, patch)
+		})
+	}
+}
+
+// listSQL builds the query that the SQLite store runs for a list request,
+// in the shape of modelsSQL in internal/store/sqlite/queries.go (which is
+// not exported; the compliance filters are left out): keep the two in step.
+func listSQL(q url.Values, after string, limit int) (string, []any, error) {
+	var (
+		where []string
+		args  []any
+	)
+	for _, f := range []struct{ param, column string }{
+		{"provider", "m.provider"}, {"family", "m.family"}, {"status", "m.status"},
+		{"role", "m.role"}, {"size_class", "m.size_class"},
+	} {
+		if v := q.Get(f.param); v != "" {
+			where = append(where, f.column+" = ?")
+			args = append(args, v)
+		}
+	}
+	if c := q.Get("capability"); c != "" {
+		where = append(where, "m.pk IN (SELECT model_pk FROM model_capabilities WHERE capability = ?)")
+		args = append(args, c)
+	}
+	sel, err := labels.Parse(q.Get("labels"))
+	if err != nil {
+		return "", nil, err
+	}
+	const sub = "m.pk IN (SELECT model_pk FROM model_labels WHERE key = ?"
+	for _, r := range sel {
+		switch r.Op {
+		case labels.Equals:
+			where = append(where, sub+" AND value = ?)")
+			args = append(args, r.Key, r.Values[0])
+		case labels.NotEquals:
+			where = append(where, "NOT "+sub+" AND value = ?)")
+			args = append(args, r.Key, r.Values[0])
+		case labels.Exists:
+			where = append(where, sub+")")
+			args = append(args, r.Key)
+		default:
+			return "", nil, fmt.Errorf("label operator %s is not mirrored here", r.Op)
+		}
+	}
+	if t := q.Get("q"); t != "" {
+		where = append(where, `(m.model_id LIKE ? ESCAPE '\' OR m.display_name LIKE ? ESCAPE '\')`)
+		args = append(args, "%"+t+"%", "%"+t+"%")
+	}
+	if after != "" {
+		where = append(where, "m.model_id > ?")
+		args = append(args, after)
+	}
+	query := "SELECT m.doc FROM models m"
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	return query + " ORDER BY m.model_id LIMIT ?", append(args, limit), nil
+}
+
+// A queryPlan is the EXPLAIN QUERY PLAN of one list query.
+type queryPlan struct {
+	name, query string
+	plan        []string // one line per step, indented under its parent
+}
+
+// fullScan reports whether the plan's cost grows with the registry: a SCAN
+// of m without an index, or a temporary B-tree to sort the rows (every
+// matching row is read and sorted before the first is returned).
+func (p queryPlan) fullScan() bool {
+	for _, step := range p.plan {
+		step = strings.TrimSpace(step)
+		if strings.HasPrefix(step, "SCAN m") && !strings.Contains(step, "USING") ||
+			strings.Contains(step, "TEMP B-TREE FOR ORDER BY") {
+			return true
+		}
+	}
+	return false
+}
+
+func (p queryPlan) String() string {
+	return fmt.Sprintf("EXPLAIN QUERY PLAN %s:\n  %s\n    %s", p.name, p.query, strings.Join(p.plan, "\n    "))
+}
+
+// explainListQueries returns the plans SQLite makes for the list queries of
+// the benchmarks, and a few more, on the database at path.
+func explainListQueries(tb testing.TB, path string, n int) []queryPlan {
+	tb.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		tb.Fatalf("open %s: %v", path, err)
+	}
+	defer db.Close()
+	type explained struct {
+		name  string
+		query url.Values
+		after string
+	}
+	cases := []explained{
+		{name: "list-unfiltered", query: url.Values{}},
+		{name: "list-unfiltered, second page", query: url.Values{}, after: benchModelID(100)},
+		{name: "list-by-status", query: url.Values{"status": {"active"}}},
+	}
+	for _, c := range listCases {
+		cases = append(cases, explained{name: c.name, query: c.query(n)})
+	}
+	cases = append(cases,
+		explained{name: "list-filtered, second page", query: listCases[0].query(n), after: benchModelID(n / 3)},
+		explained{name: "list-text-search", query: url.Values{"q": {"llama"}}},
+	)
+	var version string
+	if err := db.QueryRow(`SELECT sqlite_version()`).Scan(&version); err != nil {
+		tb.Fatalf("SQLite version: %v", err)
+	}
+	var stats int
+	if err := db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE name = 'sqlite_stat1'`).Scan(&stats); err != nil {
+		tb.Fatalf("planner statistics: %v", err)
+	}
+	if stats > 0 {
+		if err := db.QueryRow(`SELECT count(*) FROM sqlite_stat1`).Scan(&stats); err != nil {
+			tb.Fatalf("planner statistics: %v", err)
+		}
+	}
+	tb.Logf("SQLite %s; planner statistics: %d rows in sqlite_stat1", version, stats)
+	var plans []queryPlan
+	for _, c := range cases {
+		query, args, err := listSQL(c.query, c.after, 101)
+		if err != nil {
+			tb.Fatalf("%s: %v", c.name, err)
+		}
+		plan, err := explain(db, query, args)
+		if err != nil {
+			tb.Fatalf("%s: %v", c.name, err)
+		}
+		plans = append(plans, queryPlan{name: c.name, query: query, plan: plan})
+	}
+	return plans
+}
+
+// explain runs EXPLAIN QUERY PLAN and indents each step under its parent.
+func explain(db *sql.DB, query string, args []any) ([]string, error) {
+	rows, err := db.Query("EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	depth := map[int]int{0: -1}
+	var plan []string
+	for rows.Next() {
+		var (
+			id, parent, unused int
+			detail             string
+		)
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			return nil, err
+		}
+		depth[id] = depth[parent] + 1
+		plan = append(plan, strings.Repeat("  ", depth[id])+detail)
+	}
+	return plan, rows.Err()
+}
+
+// TestListQueryPlans logs how SQLite runs the list queries on a small
+// seeded registry, with the planner statistics that the store gathers when
+// it closes and without them (a database that has not been closed since it
+// grew has none), and points out each plan whose cost grows with the
+// registry rather than with the page.
+func TestListQueryPlans(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seeds a registry of 2,000 models")
+	}
+	const n = 2_000
+	path := filepath.Join(t.TempDir(), "modelgov.db")
+	seed(t, path, n)
+
+	bare := copyDatabase(t, path)
+	db, err := sql.Open("sqlite", "file:"+bare)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("DELETE FROM sqlite_stat1"); err != nil {
+		t.Fatalf("drop planner statistics: %v", err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, db := range []struct{ name, path string }{{"with statistics", path}, {"without statistics", bare}} {
+		t.Run(db.name, func(t *testing.T) {
+			for _, p := range explainListQueries(t, db.path, n) {
+				t.Logf("%s", p)
+				if p.fullScan() && p.name != "list-text-search" { // a substring search cannot use an index
+					t.Logf("NOT BOUNDED BY THE PAGE: %s reads or sorts every matching model", p.name)
+				}
+			}
+		})
+	}
+}

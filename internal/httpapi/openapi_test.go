@@ -1,0 +1,585 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pb33f/libopenapi"
+	validator "github.com/pb33f/libopenapi-validator"
+	"github.com/pb33f/libopenapi-validator/config"
+	oaserrors "github.com/pb33f/libopenapi-validator/errors"
+	"github.com/pb33f/libopenapi/datamodel"
+	v3 "github.com/pb33f/libopenapi/datamodel/high/v3"
+
+	"github.com/hivellm/modelgov/api"
+	"github.com/hivellm/modelgov/internal/httpapi"
+	"github.com/hivellm/modelgov/internal/registry"
+	"github.com/hivellm/modelgov/internal/schema"
+	"github.com/hivellm/modelgov/internal/server"
+	"github.com/hivellm/modelgov/internal/store/sqlite"
+)
+
+// openAPIDocument parses the embedded OpenAPI document and builds its model,
+// failing the test on any parse or build error.
+func openAPIDocument(t *testing.T) (libopenapi.Document, *v3.Document) {
+	t.Helper()
+	// Build errors are returned; the library's own log would repeat them.
+	cfg := datamodel.NewDocumentConfiguration()
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	doc, err := libopenapi.NewDocumentWithConfiguration(api.OpenAPI(), cfg)
+	if err != nil {
+		t.Fatalf("parse api/openapi.yaml: %v", err)
+	}
+	if got := doc.GetVersion(); got != "3.1.0" {
+		t.Fatalf("api/openapi.yaml declares openapi %q, want 3.1.0", got)
+	}
+	m, err := doc.BuildV3Model()
+	if err != nil {
+		t.Fatalf("build the model of api/openapi.yaml: %v", err)
+	}
+	return doc, &m.Model
+}
+
+// newContractServer returns the real HTTP API, assembled as the modelgov
+// server assembles it, over a new SQLite database in a temporary directory.
+func newContractServer(t *testing.T) *httpapi.Server {
+	t.Helper()
+	srv, err := server.New(context.Background(), server.Config{
+		DataDir: t.TempDir(),
+		Logger:  slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatalf("server.New: %v", err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv.Handler
+}
+
+// newUnreadyServer returns the HTTP API over a new SQLite database, but
+// with a readiness check that always fails, as when the database is down.
+func newUnreadyServer(t *testing.T) *httpapi.Server {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "modelgov.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+	sv, err := schema.New()
+	if err != nil {
+		t.Fatalf("schema validator: %v", err)
+	}
+	reg, err := registry.New(registry.Config{Store: st, Schema: sv})
+	if err != nil {
+		t.Fatalf("registry: %v", err)
+	}
+	down := func(context.Context) error { return errors.New("database is down") }
+	srv, err := httpapi.New(httpapi.Config{Registry: reg, Schemas: schema.Files(), Ready: down,
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatalf("httpapi.New: %v", err)
+	}
+	return srv
+}
+
+// TestOpenAPIDocumentIsValid checks the document against the OpenAPI 3.1
+// meta-schema, after openAPIDocument has checked that it parses and that
+// every reference resolves.
+func TestOpenAPIDocumentIsValid(t *testing.T) {
+	doc, _ := openAPIDocument(t)
+	v, errs := validator.NewValidator(doc)
+	if len(errs) > 0 {
+		t.Fatalf("validator.NewValidator: %v", errors.Join(errs...))
+	}
+	if ok, verrs := v.ValidateDocument(); !ok {
+		for _, e := range verrs {
+			t.Errorf("the document breaks the OpenAPI 3.1 schema: %s", describeViolation(e))
+		}
+	}
+}
+
+// TestOpenAPIOperations checks what every operation must say: an
+// operationId (unique), a summary, and problem details as the body of every
+// error response.
+func TestOpenAPIOperations(t *testing.T) {
+	_, model := openAPIDocument(t)
+	ids := map[string]string{}
+	for path, item := range model.Paths.PathItems.FromOldest() {
+		for method, op := range item.GetOperations().FromOldest() {
+			name := strings.ToUpper(method) + " " + path
+			if op.OperationId == "" {
+				t.Errorf("%s has no operationId", name)
+			} else if other, dup := ids[op.OperationId]; dup {
+				t.Errorf("%s and %s share operationId %q", other, name, op.OperationId)
+			}
+			ids[op.OperationId] = name
+			if op.Summary == "" {
+				t.Errorf("%s has no summary", name)
+			}
+			if op.Responses == nil || op.Responses.Codes.GetOrZero("500") == nil {
+				t.Errorf("%s does not document 500", name)
+				continue
+			}
+			for code, resp := range op.Responses.Codes.FromOldest() {
+				if code < "400" || path == "/metrics" {
+					continue // /metrics is served by promhttp, whose errors are plain text
+				}
+				var types []string
+				for mt := range resp.Content.KeysFromOldest() {
+					types = append(types, mt)
+				}
+				mt := resp.Content.GetOrZero(api.ProblemContentType)
+				if len(types) != 1 || mt == nil {
+					t.Errorf("%s %s: content types %v, want only %s", name, code, types, api.ProblemContentType)
+					continue
+				}
+				if ref := mt.Schema.GetReference(); ref != "#/components/schemas/Problem" {
+					t.Errorf("%s %s: schema %q, want #/components/schemas/Problem", name, code, ref)
+				}
+			}
+		}
+	}
+}
+
+// TestOpenAPIDocumentMatchesRoutes checks that the document describes
+// exactly the operations the server registers.
+func TestOpenAPIDocumentMatchesRoutes(t *testing.T) {
+	_, model := openAPIDocument(t)
+	documented := map[string]bool{}
+	for path, item := range model.Paths.PathItems.FromOldest() {
+		for method := range item.GetOperations().KeysFromOldest() {
+			documented[strings.ToUpper(method)+" "+path] = true
+		}
+	}
+	served := map[string]bool{}
+	for _, r := range newContractServer(t).Routes() {
+		// A "{name...}" wildcard is one path parameter in OpenAPI.
+		served[r.Method+" "+strings.ReplaceAll(r.Pattern, "...}", "}")] = true
+	}
+	for _, op := range sortedOperations(served) {
+		if !documented[op] {
+			t.Errorf("the server serves %s, which the document leaves out", op)
+		}
+	}
+	for _, op := range sortedOperations(documented) {
+		if !served[op] {
+			t.Errorf("the document describes %s, which the server does not serve", op)
+		}
+	}
+}
+
+func sortedOperations(m map[string]bool) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// A contractStep is one request of the contract scenario and the status it
+// must get.
+type contractStep struct {
+	name   string
+	method string
+	path   string
+	header map[string]string
+	body   string
+	status int
+	// badRequest is true for a request that breaks the document on purpose:
+	// the validator must refuse it, as the server does.
+	badRequest bool
+	// check, when set, looks further at the answer.
+	check func(t *testing.T, resp *http.Response, body []byte)
+}
+
+const contractGPT5 = `{
+  "schema_version": "1.1",
+  "model_id": "openai/gpt-5",
+  "provider": "openai",
+  "display_name": "GPT-5",
+  "family": "gpt-5",
+  "release_date": "2025-08-07",
+  "size_class": "xxl",
+  "parameters": {"count": 2e12, "source": "estimated"},
+  "context_window": 400000,
+  "max_output_tokens": 128000,
+  "modalities": {"input": ["text", "image"], "output": ["text"]},
+  "capabilities": ["reasoning", "code", "tool-use"],
+  "license": "proprietary",
+  "endpoints": [{"url": "https://api.openai.com/v1/responses", "api": "openai-responses"}],
+  "owners": ["platform-team"],
+  "labels": {"team": "core", "example.com/tier": "frontier"},
+  "annotations": {"example.com/ticket": "GOV-12"},
+  "eval_refs": ["evals/gpt-5.json#mmlu"],
+  "source_files": ["catalog/openai.yaml"],
+  "notes": "The flagship."
+}`
+
+const contractLlamaYAML = `model_id: meta/llama-3.1-8b-instruct
+provider: meta
+display_name: Llama 3.1 8B Instruct
+size_class: small
+parameters:
+  count: 8.0e9
+  source: declared
+capabilities: [code]
+labels:
+  team: research
+`
+
+// contractBundle is a policy bundle that lets only governors move or
+// delete aliases, which no caller is until authentication exists.
+const contractBundle = `api_version: modelgov.dev/policy/v1
+name: governors-move-aliases
+description: Only governors move or delete aliases.
+permissions:
+  - id: aliases-by-governor
+    actions: [alias.move, alias.delete]
+    roles: [governor]
+    message: only a governor may move or delete an alias
+`
+
+// A proposal 035 (schema 1.0) document asks for a role and a status.
+const contractQwen10 = `{
+  "schema_version": "1.0",
+  "model_id": "qwen-qwen3-235b",
+  "provider": "Qwen",
+  "display_name": "Qwen3 235B",
+  "role": "general",
+  "size_class": "xl",
+  "capabilities": ["Reasoning", "Tool Use"],
+  "status": "active",
+  "source_files": ["p035/models.json"],
+  "created_at": "2025-05-01T00:00:00Z"
+}`
+
+// TestOpenAPIContract runs a user's scenario against the real server and
+// checks every request and every answer against the document: the status
+// codes, headers and bodies the server gives must be the ones documented,
+// and the requests the server refuses as malformed must break the document
+// too.
+func TestOpenAPIContract(t *testing.T) {
+	doc, _ := openAPIDocument(t)
+	v, errs := validator.NewValidator(doc,
+		config.WithFormatAssertions(),
+		config.WithStandardBodyDecoders(), // YAML request bodies
+	)
+	if len(errs) > 0 {
+		t.Fatalf("validator.NewValidator: %v", errors.Join(errs...))
+	}
+	ts := httptest.NewServer(newContractServer(t))
+	defer ts.Close()
+
+	jsonHeader := map[string]string{"Content-Type": "application/json"}
+	with := func(h map[string]string, kv ...string) map[string]string {
+		out := map[string]string{}
+		for k, v := range h {
+			out[k] = v
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			out[kv[i]] = kv[i+1]
+		}
+		return out
+	}
+	hasHeader := func(name, want string) func(*testing.T, *http.Response, []byte) {
+		return func(t *testing.T, resp *http.Response, _ []byte) {
+			if got := resp.Header.Get(name); got != want {
+				t.Errorf("%s: %q, want %q", name, got, want)
+			}
+		}
+	}
+	contains := func(wants ...string) func(*testing.T, *http.Response, []byte) {
+		return func(t *testing.T, _ *http.Response, body []byte) {
+			for _, want := range wants {
+				if !bytes.Contains(body, []byte(want)) {
+					t.Errorf("body %s\ndoes not contain %s", body, want)
+				}
+			}
+		}
+	}
+	lacks := func(unwanted string) func(*testing.T, *http.Response, []byte) {
+		return func(t *testing.T, _ *http.Response, body []byte) {
+			if bytes.Contains(body, []byte(unwanted)) {
+				t.Errorf("body %s\ncontains %s", body, unwanted)
+			}
+		}
+	}
+	// capture keeps, as vars[name], the JSON string that follows prefix in
+	// the body, for a later step's path to use as {name}.
+	vars := map[string]string{}
+	capture := func(name, prefix string) func(*testing.T, *http.Response, []byte) {
+		return func(t *testing.T, _ *http.Response, body []byte) {
+			_, rest, ok := bytes.Cut(body, []byte(prefix))
+			value, _, closed := bytes.Cut(rest, []byte(`"`))
+			if !ok || !closed || len(value) == 0 {
+				t.Fatalf("body %s\nhas no value after %s", body, prefix)
+			}
+			vars[name] = string(value)
+		}
+	}
+	inAMonth := time.Now().Add(30 * 24 * time.Hour).UTC().Format(time.RFC3339)
+
+	steps := []contractStep{
+		{name: "health", method: "GET", path: "/healthz", status: 200},
+		{name: "readiness", method: "GET", path: "/readyz", status: 200},
+		{name: "openapi document", method: "GET", path: "/openapi.json", status: 200},
+		{name: "model schema", method: "GET", path: "/schemas/model%2Fv1.1.json", status: 200,
+			check: contains(`"$id": "https://modelgov.dev/schemas/model/v1.1.json"`)},
+		{name: "unknown schema", method: "GET", path: "/schemas/model%2Fv9.json", status: 404},
+
+		{name: "create from JSON", method: "POST", path: "/v1/models", body: contractGPT5, status: 201,
+			header: with(jsonHeader, "Idempotency-Key", "create-gpt-5-1", "X-Request-Id", "contract-create"),
+			check:  hasHeader("Location", "/v1/models/openai/gpt-5")},
+		{name: "create replayed", method: "POST", path: "/v1/models", body: contractGPT5, status: 201,
+			header: with(jsonHeader, "Idempotency-Key", "create-gpt-5-1"),
+			check:  hasHeader("Idempotent-Replayed", "true")},
+		{name: "create twice", method: "POST", path: "/v1/models", body: contractGPT5, header: jsonHeader, status: 409},
+		{name: "create from YAML through apply", method: "POST", path: "/v1/models:apply", body: contractLlamaYAML, status: 201,
+			header: map[string]string{"Content-Type": "application/yaml"}},
+		{name: "apply unchanged", method: "POST", path: "/v1/models:apply", body: contractLlamaYAML, status: 200,
+			header: map[string]string{"Content-Type": "application/yaml"},
+			check:  hasHeader("Modelgov-Outcome", "unchanged")},
+		{name: "create from a 1.0 document", method: "POST", path: "/v1/models", body: contractQwen10, header: jsonHeader, status: 201,
+			check: contains(`"status":"active"`)},
+
+		{name: "get", method: "GET", path: "/v1/models/openai/gpt-5", status: 200,
+			check: hasHeader("ETag", `"1"`)},
+		{name: "get not modified", method: "GET", path: "/v1/models/openai/gpt-5", status: 304,
+			header: map[string]string{"If-None-Match": `"1"`}},
+		{name: "list with filters", method: "GET", path: "/v1/models?provider=openai&status=proposed&labels=team%3Dcore,example.com%2Ftier&size_class=xxl", status: 200,
+			check: contains(`"model_id":"openai/gpt-5"`)},
+		{name: "list a page", method: "GET", path: "/v1/models?page_size=1&capability=code", status: 200,
+			check: contains(`"next_page_token"`)},
+		{name: "patch", method: "PATCH", path: "/v1/models/openai/gpt-5", status: 200,
+			header: map[string]string{"Content-Type": "application/merge-patch+json", "If-Match": `"1"`},
+			body:   `{"display_name": "GPT-5 (2025-08)", "notes": null, "labels": {"tier": "prod"}}`,
+			check:  hasHeader("ETag", `"2"`)},
+		{name: "activate", method: "PUT", path: "/v1/models/openai/gpt-5/lifecycle", status: 200,
+			header: with(jsonHeader, "If-Match", `"2"`), body: `{"status": "active", "reason": "approved by the board"}`,
+			check: contains(`"status":"active"`)},
+		{name: "replace", method: "PUT", path: "/v1/models/openai/gpt-5", status: 200,
+			header: with(jsonHeader, "If-Match", "3"),
+			body:   `{"model_id": "openai/gpt-5", "provider": "openai", "display_name": "GPT-5", "size_class": "xxl"}`,
+			check:  hasHeader("Modelgov-Outcome", "updated")},
+		{name: "revisions", method: "GET", path: "/v1/models/openai/gpt-5/revisions?page_size=10", status: 200,
+			check: contains(`"action":"lifecycle"`)},
+		{name: "first revision", method: "GET", path: "/v1/models/openai/gpt-5/revisions/1", status: 200,
+			check: contains(`"request_id":"contract-create"`)},
+
+		{name: "classification refused by the policy", method: "PUT", path: "/v1/models/meta/llama-3.1-8b-instruct/classification",
+			header: jsonHeader, body: `{"role": "general", "reason": "promote"}`, status: 422,
+			check: contains(`"type":"/problems/policy-denied"`)},
+		{name: "classify", method: "PUT", path: "/v1/models/openai/gpt-5/classification", status: 200,
+			header: jsonHeader, body: `{"role": "general", "reason": "frontier model"}`,
+			check: contains(`"role":"general"`)},
+		{name: "invalid classification", method: "PUT", path: "/v1/models/openai/gpt-5/classification", status: 422,
+			header: jsonHeader, body: `{"role": "emperor", "reason": "why not"}`, badRequest: true},
+		{name: "grant an exemption", method: "POST", path: "/v1/models/openai/gpt-5/exemptions", status: 200,
+			header: jsonHeader, body: `{"rules": ["general-parameters"], "reason": "count under review", "expires_at": "` + inAMonth + `"}`,
+			check: capture("exemption", `"exemptions":[{"id":"`)},
+		{name: "revoke the exemption", method: "DELETE", path: "/v1/models/openai/gpt-5/exemptions/{exemption}?reason=reviewed", status: 200,
+			check: lacks(`"exemptions"`)},
+		{name: "unknown exemption", method: "DELETE", path: "/v1/models/openai/gpt-5/exemptions/0000", status: 404},
+		{name: "exemption from an unknown rule", method: "POST", path: "/v1/models/openai/gpt-5/exemptions", status: 422,
+			header: jsonHeader, body: `{"rules": ["no-such-rule"], "reason": "r", "expires_at": "` + inAMonth + `"}`,
+			check: contains(`"pointer":"/rules/0"`)},
+
+		{name: "list policies", method: "GET", path: "/v1/policies", status: 200, check: contains(`"name":"hivellm-default"`)},
+		{name: "active policy", method: "GET", path: "/v1/policies/active", status: 200, check: contains(`"active":true`)},
+		{name: "policy version", method: "GET", path: "/v1/policies/1", status: 200},
+		{name: "unknown policy version", method: "GET", path: "/v1/policies/9", status: 404},
+		{name: "bad policy version", method: "GET", path: "/v1/policies/0", status: 400, badRequest: true},
+		{name: "dry-run activation", method: "POST", path: "/v1/policies/1/activate?dry_run=true", status: 200,
+			check: contains(`"dry_run":true`)},
+		{name: "evaluate", method: "POST", path: "/v1/policy/evaluate", status: 200, header: jsonHeader,
+			body:  `{"model": {"model_id": "openai/gpt-5-mini", "provider": "openai", "display_name": "GPT-5 mini", "size_class": "small"}, "action": "model.classify", "role": "general"}`,
+			check: contains(`"allowed":false`, `"id":"general-not-small-variant","section":"classification.general","outcome":"failed"`)},
+		{name: "report on a candidate bundle", method: "POST", path: "/v1/policy/report", status: 200,
+			header: map[string]string{"Content-Type": "application/yaml"}, body: contractBundle},
+		{name: "compliance", method: "GET", path: "/v1/compliance?page_size=10", status: 200},
+		{name: "upload a policy", method: "POST", path: "/v1/policies", status: 201,
+			header: map[string]string{"Content-Type": "application/yaml"}, body: contractBundle,
+			check: hasHeader("Location", "/v1/policies/2")},
+		{name: "invalid policy", method: "POST", path: "/v1/policies", status: 422, badRequest: true, header: jsonHeader,
+			body: `{"api_version": "modelgov.dev/policy/v1", "name": "Not A Slug"}`},
+
+		{name: "create alias", method: "PUT", path: "/v1/aliases/hivellm/chair", status: 201, header: jsonHeader,
+			body:  `{"target": "openai/gpt-5", "reason": "the chair model"}`,
+			check: hasHeader("Location", "/v1/aliases/hivellm/chair")},
+		{name: "alias unchanged", method: "PUT", path: "/v1/aliases/hivellm/chair", status: 200, header: jsonHeader,
+			body: `{"target": "openai/gpt-5"}`},
+		{name: "move alias", method: "PUT", path: "/v1/aliases/hivellm/chair", status: 200,
+			header: with(jsonHeader, "If-Match", `"1"`), body: `{"target": "qwen/qwen3-235b", "reason": "rotation"}`},
+		{name: "get alias", method: "GET", path: "/v1/aliases/hivellm/chair", status: 200,
+			check: hasHeader("ETag", `"2"`)},
+		{name: "list aliases", method: "GET", path: "/v1/aliases?target=qwen%2Fqwen3-235b", status: 200,
+			check: contains(`"name":"hivellm/chair"`)},
+		{name: "alias history", method: "GET", path: "/v1/aliases/hivellm/chair/history", status: 200},
+		{name: "delete alias", method: "DELETE", path: "/v1/aliases/hivellm/chair?reason=retired", status: 204},
+		{name: "history of a deleted alias", method: "GET", path: "/v1/aliases/hivellm/chair/history", status: 200,
+			check: contains(`"target":""`)},
+		{name: "delete proposed model", method: "DELETE", path: "/v1/models/meta/llama-3.1-8b-instruct", status: 204},
+		{name: "revisions of a deleted model", method: "GET", path: "/v1/models/meta/llama-3.1-8b-instruct/revisions", status: 200,
+			check: contains(`"action":"delete"`)},
+
+		{name: "unknown model", method: "GET", path: "/v1/models/openai/gpt-0", status: 404},
+		{name: "unknown alias", method: "GET", path: "/v1/aliases/hivellm/nobody", status: 404},
+		{name: "unknown revision", method: "GET", path: "/v1/models/openai/gpt-5/revisions/99", status: 404},
+		{name: "invalid document", method: "POST", path: "/v1/models", header: jsonHeader, status: 422, badRequest: true,
+			body:  `{"model_id": "OpenAI/GPT 5", "provider": "openai", "display_name": ""}`,
+			check: contains(`"pointer":"/model_id"`)},
+		{name: "server-owned field", method: "POST", path: "/v1/models", header: jsonHeader, status: 422,
+			body:  `{"model_id": "openai/o3", "provider": "openai", "display_name": "o3", "lifecycle": {"status": "active", "since": "2025-01-01T00:00:00Z"}}`,
+			check: contains(`"pointer":"/lifecycle"`)},
+		{name: "invalid lifecycle change", method: "PUT", path: "/v1/models/openai/gpt-5/lifecycle", header: jsonHeader, status: 422,
+			body: `{"status": "deprecated", "reason": "old", "sunset": "2001-01-01"}`},
+		{name: "bad lifecycle transition", method: "PUT", path: "/v1/models/openai/gpt-5/lifecycle", header: jsonHeader, status: 409,
+			body:  `{"status": "archived", "reason": "done"}`,
+			check: contains(`"allowed":["deprecated","suspended"]`)},
+		{name: "delete an active model", method: "DELETE", path: "/v1/models/openai/gpt-5", status: 409,
+			check: contains(`"allowed":`)},
+		{name: "stale If-Match", method: "PATCH", path: "/v1/models/openai/gpt-5", status: 412,
+			header: map[string]string{"Content-Type": "application/merge-patch+json", "If-Match": `"1"`},
+			body:   `{"notes": "late"}`},
+		{name: "stale resource_version in a patch", method: "PATCH", path: "/v1/models/openai/gpt-5", status: 412,
+			header: map[string]string{"Content-Type": "application/json"}, body: `{"resource_version": "1"}`},
+		{name: "weak If-Match", method: "DELETE", path: "/v1/models/openai/gpt-5", status: 400, badRequest: true,
+			header: map[string]string{"If-Match": `W/"4"`}},
+		{name: "wrong content type", method: "POST", path: "/v1/models", status: 415, badRequest: true,
+			header: map[string]string{"Content-Type": "text/plain"}, body: contractGPT5,
+			check: hasHeader("Accept", "application/json, application/yaml, application/x-yaml, text/yaml")},
+		{name: "body over the limit", method: "POST", path: "/v1/models", status: 413, badRequest: true, header: jsonHeader,
+			body: `{"model_id": "openai/big", "provider": "openai", "display_name": "big", "notes": "` + strings.Repeat("x", httpapi.DefaultMaxBody) + `"}`},
+		{name: "bad status filter", method: "GET", path: "/v1/models?status=retired", status: 400, badRequest: true},
+		{name: "bad page size", method: "GET", path: "/v1/models?page_size=5000", status: 400, badRequest: true},
+		{name: "bad revision number", method: "GET", path: "/v1/models/openai/gpt-5/revisions/0", status: 400, badRequest: true},
+		{name: "bad page token", method: "GET", path: "/v1/aliases?page_token=nonsense", status: 400},
+		{name: "bad label selector", method: "GET", path: "/v1/models?labels=team%20in%20core", status: 400},
+		{name: "unknown alias target", method: "PUT", path: "/v1/aliases/hivellm/chair", header: jsonHeader, status: 422,
+			body: `{"target": "openai/gpt-0"}`},
+		{name: "alias named like a model", method: "PUT", path: "/v1/aliases/openai/gpt-5", header: jsonHeader, status: 409,
+			body: `{"target": "qwen/qwen3-235b"}`},
+
+		{name: "activate a policy", method: "POST", path: "/v1/policies/2/activate", status: 200,
+			check: contains(`"active":true`)},
+		{name: "write forbidden by the policy", method: "PUT", path: "/v1/aliases/hivellm/judge", status: 403, header: jsonHeader,
+			body:  `{"target": "openai/gpt-5"}`,
+			check: contains(`"type":"/problems/forbidden"`, `"forbidden":true`)},
+
+		{name: "metrics", method: "GET", path: "/metrics", status: 200,
+			check: contains(`modelgov_http_requests_total{code="201",method="POST",route="/v1/models"}`)},
+	}
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			for name, value := range vars {
+				s.path = strings.ReplaceAll(s.path, "{"+name+"}", value)
+			}
+			resp, body := contractExchange(t, ts.URL, s)
+			if resp.StatusCode != s.status {
+				t.Fatalf("%s %s: status %d, want %d; body: %s", s.method, s.path, resp.StatusCode, s.status, body)
+			}
+			if s.check != nil {
+				s.check(t, resp, body)
+			}
+
+			req := contractRequest(t, ts.URL, s)
+			ok, reqErrs := v.ValidateHttpRequest(req)
+			switch {
+			case s.badRequest && ok:
+				t.Errorf("%s %s: the document accepts this request, which the server refuses with %d", s.method, s.path, s.status)
+			case !s.badRequest:
+				for _, e := range reqErrs {
+					t.Errorf("%s %s: the request breaks the document: %s", s.method, s.path, describeViolation(e))
+				}
+			}
+
+			resp.Body = io.NopCloser(bytes.NewReader(body))
+			if _, respErrs := v.ValidateHttpResponse(contractRequest(t, ts.URL, s), resp); len(respErrs) > 0 {
+				for _, e := range respErrs {
+					t.Errorf("%s %s: the %d response breaks the document: %s\nbody: %.2000s", s.method, s.path, resp.StatusCode, describeViolation(e), body)
+				}
+			}
+		})
+	}
+}
+
+// TestOpenAPIContractNotReady checks the answer of /readyz when the database
+// does not answer.
+func TestOpenAPIContractNotReady(t *testing.T) {
+	doc, _ := openAPIDocument(t)
+	v, errs := validator.NewValidator(doc)
+	if len(errs) > 0 {
+		t.Fatalf("validator.NewValidator: %v", errors.Join(errs...))
+	}
+	ts := httptest.NewServer(newUnreadyServer(t))
+	defer ts.Close()
+
+	s := contractStep{method: "GET", path: "/readyz"}
+	resp, body := contractExchange(t, ts.URL, s)
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("GET /readyz: status %d, want 503; body: %s", resp.StatusCode, body)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	if ok, respErrs := v.ValidateHttpRequestResponse(contractRequest(t, ts.URL, s), resp); !ok {
+		for _, e := range respErrs {
+			t.Errorf("GET /readyz: %s", describeViolation(e))
+		}
+	}
+}
+
+// contractRequest builds the request of a step; each call gives a fresh body.
+func contractRequest(t *testing.T, base string, s contractStep) *http.Request {
+	t.Helper()
+	var body io.Reader
+	if s.body != "" {
+		body = strings.NewReader(s.body)
+	}
+	req, err := http.NewRequest(s.method, base+s.path, body)
+	if err != nil {
+		t.Fatalf("new request %s %s: %v", s.method, s.path, err)
+	}
+	for k, v := range s.header {
+		req.Header.Set(k, v)
+	}
+	return req
+}
+
+// contractExchange sends the request of a step and returns the answer and its body.
+func contractExchange(t *testing.T, base string, s contractStep) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(contractRequest(t, base, s))
+	if err != nil {
+		t.Fatalf("%s %s: %v", s.method, s.path, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: read the body: %v", s.method, s.path, err)
+	}
+	return resp, body
+}
+
+// describeViolation writes a validation error with its schema failures.
+func describeViolation(e *oaserrors.ValidationError) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s", e.Message, e.Reason)
+	if e.SpecLine > 0 {
+		fmt.Fprintf(&b, " (openapi.yaml line %d)", e.SpecLine)
+	}
+	for _, f := range e.SchemaValidationErrors {
+		fmt.Fprintf(&b, "\n\t%s at %s (%s)", f.Reason, f.FieldPath, f.KeywordLocation)
+	}
+	return b.String()
+}
