@@ -365,6 +365,9 @@ func TestPatchRefusals(t *testing.T) {
 		status      int
 	}{
 		{"server-owned lifecycle", `{"lifecycle":{"status":"active"}}`, 422},
+		{"removing the lifecycle", `{"lifecycle":null}`, 422},
+		{"removing the governance block", `{"governance":null}`, 422},
+		{"removing created_at", `{"created_at":null}`, 422},
 		{"server-owned role", `{"governance":{"role":"general"}}`, 422},
 		{"rename", `{"model_id":"a/c"}`, 422},
 		{"invalid value", `{"size_class":"huge"}`, 422},

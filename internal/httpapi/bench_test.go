@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -147,6 +148,8 @@ func benchModel(i, n int) *api.Model {
 			m.Capabilities = append(m.Capabilities, c)
 		}
 	}
+	// rareMembers models spread evenly over the seed; models created by the
+	// benchmarks (i >= n) never join them.
 	if i < n && i%(n/rareMembers) == n/rareMembers/2 {
 		m.Labels["team"] = rareTeam
 		m.Capabilities = append(m.Capabilities, rareCap)
@@ -271,6 +274,29 @@ func loadAverage() string {
 	return strings.Join(f[:min(3, len(f))], " ")
 }
 
+// processCPU returns the CPU time (user and system) the process has used,
+// from /proc/self/stat, or 0 where that cannot be read.
+func processCPU() time.Duration {
+	b, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name (which may hold spaces) start with
+	// the state; utime and stime are the 12th and 13th after it, in clock
+	// ticks of 1/100 s on Linux.
+	i := bytes.LastIndexByte(b, ')')
+	f := strings.Fields(string(b[i+1:]))
+	if i < 0 || len(f) < 13 {
+		return 0
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
 // copyDatabase copies the database file at src (and its WAL, if any) into
 // a new temporary directory and returns the copy's path.
 func copyDatabase(tb testing.TB, src string) string {
@@ -348,11 +374,18 @@ func (l *latencies) add(d []time.Duration) {
 	l.mu.Unlock()
 }
 
-// report reports the median and 99th percentile of the request times and
-// the requests per second under unit.
-func (l *latencies) report(b *testing.B, unit string) {
+// report reports the median and 99th percentile of the request times, the
+// requests per second under unit, and the CPU time that the process (client
+// and server) spent per request since cpuStart, which unlike wall time does
+// not grow when other processes compete for the CPUs.
+func (l *latencies) report(b *testing.B, unit string, cpuStart time.Duration) {
 	if len(l.all) == 0 {
 		return
+	}
+	if cpuStart > 0 {
+		if cpu := processCPU(); cpu > 0 {
+			b.ReportMetric(float64(cpu-cpuStart)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+		}
 	}
 	slices.Sort(l.all)
 	at := func(p float64) float64 {
@@ -372,6 +405,7 @@ func runSequential(b *testing.B, unit string, do request) {
 	var l latencies
 	times := make([]time.Duration, 0, 1024)
 	i := 0
+	cpu := processCPU()
 	for b.Loop() {
 		start := time.Now()
 		if err := do(i); err != nil {
@@ -381,7 +415,7 @@ func runSequential(b *testing.B, unit string, do request) {
 		i++
 	}
 	l.add(times)
-	l.report(b, unit)
+	l.report(b, unit, cpu)
 }
 
 // runParallel times requests made by parallelism×GOMAXPROCS clients at
@@ -392,6 +426,7 @@ func runParallel(b *testing.B, unit string, do request) {
 		count atomic.Int64
 	)
 	b.SetParallelism(parallelism)
+	cpu := processCPU()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		times := make([]time.Duration, 0, 1024)
@@ -407,7 +442,7 @@ func runParallel(b *testing.B, unit string, do request) {
 		}
 	})
 	b.StopTimer()
-	l.report(b, unit)
+	l.report(b, unit, cpu)
 }
 
 // parallelism is the number of parallel clients per CPU in the -parallel cases.

@@ -67,7 +67,8 @@ func newContractServer(t *testing.T) *httpapi.Server {
 }
 
 // newUnreadyServer returns the HTTP API over a new SQLite database, but
-// with a readiness check that always fails, as when the database is down.
+// with a readiness check that always fails, as when the database is down,
+// and without an audit signing key.
 func newUnreadyServer(t *testing.T) *httpapi.Server {
 	t.Helper()
 	ctx := context.Background()
@@ -478,6 +479,17 @@ func TestOpenAPIContract(t *testing.T) {
 			body:  `{"target": "openai/gpt-5"}`,
 			check: contains(`"type":"/problems/forbidden"`, `"forbidden":true`)},
 
+		{name: "audit entries", method: "GET", path: "/v1/audit/entries?outcome=denied&page_size=5", status: 200,
+			check: contains(`"outcome":"denied"`)},
+		{name: "audit entry", method: "GET", path: "/v1/audit/entries/1", status: 200, check: contains(`"seq":1,`)},
+		{name: "unknown audit entry", method: "GET", path: "/v1/audit/entries/999999", status: 404},
+		{name: "audit checkpoint", method: "GET", path: "/v1/audit/checkpoint", status: 200},
+		{name: "audit key", method: "GET", path: "/v1/audit/key", status: 200},
+		{name: "inclusion proof", method: "GET", path: "/v1/audit/proof/inclusion?index=1&size=4", status: 200},
+		{name: "consistency proof", method: "GET", path: "/v1/audit/proof/consistency?old=2&new=5", status: 200},
+		{name: "proof without a size", method: "GET", path: "/v1/audit/proof/inclusion?index=1", status: 400, badRequest: true},
+		{name: "bad audit time", method: "GET", path: "/v1/audit/entries?since=yesterday", status: 400, badRequest: true},
+
 		{name: "metrics", method: "GET", path: "/metrics", status: 200,
 			check: contains(`modelgov_http_requests_total{code="201",method="POST",route="/v1/models"}`)},
 	}
@@ -515,9 +527,9 @@ func TestOpenAPIContract(t *testing.T) {
 	}
 }
 
-// TestOpenAPIContractNotReady checks the answer of /readyz when the database
-// does not answer.
-func TestOpenAPIContractNotReady(t *testing.T) {
+// TestOpenAPIContractUnavailable checks the answers of a server that
+// cannot answer: a database that does not answer, no audit signing key.
+func TestOpenAPIContractUnavailable(t *testing.T) {
 	doc, _ := openAPIDocument(t)
 	v, errs := validator.NewValidator(doc)
 	if len(errs) > 0 {
@@ -526,15 +538,18 @@ func TestOpenAPIContractNotReady(t *testing.T) {
 	ts := httptest.NewServer(newUnreadyServer(t))
 	defer ts.Close()
 
-	s := contractStep{method: "GET", path: "/readyz"}
-	resp, body := contractExchange(t, ts.URL, s)
-	if resp.StatusCode != http.StatusServiceUnavailable {
-		t.Fatalf("GET /readyz: status %d, want 503; body: %s", resp.StatusCode, body)
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	if ok, respErrs := v.ValidateHttpRequestResponse(contractRequest(t, ts.URL, s), resp); !ok {
-		for _, e := range respErrs {
-			t.Errorf("GET /readyz: %s", describeViolation(e))
+	for _, path := range []string{"/readyz", "/v1/audit/checkpoint", "/v1/audit/key"} {
+		s := contractStep{method: "GET", path: path}
+		resp, body := contractExchange(t, ts.URL, s)
+		if resp.StatusCode != http.StatusServiceUnavailable {
+			t.Errorf("GET %s: status %d, want 503; body: %s", path, resp.StatusCode, body)
+			continue
+		}
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		if ok, respErrs := v.ValidateHttpRequestResponse(contractRequest(t, ts.URL, s), resp); !ok {
+			for _, e := range respErrs {
+				t.Errorf("GET %s: %s", path, describeViolation(e))
+			}
 		}
 	}
 }

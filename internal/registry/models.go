@@ -113,10 +113,16 @@ func (s *Service) PatchModel(ctx context.Context, id string, patch []byte, opts 
 				return nil, "", "", errs.InvalidFields("a model cannot be renamed", []api.FieldError{{
 					Pointer: "/model_id", Message: "cannot be changed"}})
 			}
-			if err := checkServerFields(d.Model, cur); err != nil {
+			if err := checkPatchedServerFields(patch, cur); err != nil {
 				return nil, "", "", err
 			}
-			return d.Model, api.ActionPatch, "", nil
+			// The server-owned blocks are the stored ones: a patch can
+			// neither change nor remove them.
+			next := d.Model
+			keep := cur.Clone()
+			next.Governance, next.Lifecycle = keep.Governance, keep.Lifecycle
+			next.ResourceVersion, next.CreatedAt, next.UpdatedAt = keep.ResourceVersion, keep.CreatedAt, keep.UpdatedAt
+			return next, api.ActionPatch, "", nil
 		})
 	}})
 }
@@ -433,14 +439,61 @@ func checkServerFields(in, cur *api.Model) error {
 			fields = append(fields, api.FieldError{Pointer: pointer, Message: "is owned by the server and cannot be set; " + how})
 		}
 	}
-	check("/governance", in.Governance, curModel.Governance, "roles change with PUT /v1/models/{name}/classification")
-	check("/lifecycle", in.Lifecycle, curModel.Lifecycle, "statuses change with PUT /v1/models/{name}/lifecycle")
-	check("/created_at", in.CreatedAt, curModel.CreatedAt, "it is the time the model was registered")
-	check("/updated_at", in.UpdatedAt, curModel.UpdatedAt, "it is the time of the last change")
+	check("/governance", in.Governance, curModel.Governance, serverFieldHow["governance"])
+	check("/lifecycle", in.Lifecycle, curModel.Lifecycle, serverFieldHow["lifecycle"])
+	check("/created_at", in.CreatedAt, curModel.CreatedAt, serverFieldHow["created_at"])
+	check("/updated_at", in.UpdatedAt, curModel.UpdatedAt, serverFieldHow["updated_at"])
 	if len(fields) > 0 {
 		return errs.InvalidFields("the document sets fields that only the server may change", fields)
 	}
 	return nil
+}
+
+// serverOwned are the top-level fields of a model document that only the
+// server writes.
+var serverOwned = []string{"governance", "lifecycle", "resource_version", "created_at", "updated_at"}
+
+// checkPatchedServerFields refuses a merge patch that names a server-owned
+// field, even to remove it (null), unless it repeats the stored value; a
+// resource_version that differs is a failed precondition.
+func checkPatchedServerFields(patch []byte, cur *api.Model) error {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(patch, &top); err != nil {
+		return errs.Wrap(errs.Malformed, err, "the patch is not a JSON object")
+	}
+	stored := map[string]any{"governance": cur.Governance, "lifecycle": cur.Lifecycle,
+		"resource_version": cur.ResourceVersion, "created_at": cur.CreatedAt, "updated_at": cur.UpdatedAt}
+	var fields []api.FieldError
+	for _, name := range serverOwned {
+		raw, ok := top[name]
+		if !ok {
+			continue
+		}
+		var named any
+		_ = json.Unmarshal(raw, &named)
+		var want any
+		_ = json.Unmarshal([]byte(jsonOf(stored[name])), &want)
+		if reflect.DeepEqual(named, want) {
+			continue
+		}
+		if name == "resource_version" {
+			return errs.E(errs.PreconditionFailed,
+				"model %s has changed: it is at resource_version %s, not %s; read it again and retry", cur.ModelID, cur.ResourceVersion, raw)
+		}
+		fields = append(fields, api.FieldError{Pointer: "/" + name, Message: "is owned by the server and cannot be patched or removed; " + serverFieldHow[name]})
+	}
+	if len(fields) > 0 {
+		return errs.InvalidFields("the patch names fields that only the server may change", fields)
+	}
+	return nil
+}
+
+// serverFieldHow says how each server-owned field does change.
+var serverFieldHow = map[string]string{
+	"governance": "roles change with PUT /v1/models/{provider}/{model}/classification",
+	"lifecycle":  "statuses change with PUT /v1/models/{provider}/{model}/lifecycle",
+	"created_at": "it is the time the model was registered",
+	"updated_at": "it is the time of the last change",
 }
 
 func jsonOf(v any) string {

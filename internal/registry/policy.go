@@ -323,50 +323,55 @@ func eachModel(ctx context.Context, r store.Reader, q store.ModelQuery, f func(*
 // model that was already out of compliance keeps its deadline.
 func (s *Service) recheck(ctx context.Context, tx store.Tx, prog *policy.Program, now time.Time, opts WriteOptions, reason string) (*api.ComplianceReport, error) {
 	report := newReport(prog, now)
-	var changed []*api.Model
+	type change struct{ before, after *api.Model }
+	var changed []change
 	err := eachModel(ctx, tx, store.ModelQuery{}, func(m *api.Model) error {
 		report.Checked++
 		failing := prog.Check(m, now)
-		next := m.Clone()
-		if next.Governance == nil {
-			next.Governance = &api.Governance{Role: api.RoleNone}
+		var prev *api.Compliance
+		if m.Governance != nil {
+			prev = m.Governance.Compliance
 		}
-		prev := next.Governance.Compliance
+		var next *api.Compliance
 		switch {
 		case len(failing) == 0:
-			next.Governance.Compliance = nil
+			if prev == nil {
+				return nil // complies, as before: the common case costs no copy
+			}
 		case prev != nil && prev.Status == api.NonCompliant:
 			c := *prev
 			c.Failing, c.PolicyVersion = failing, prog.Version()
-			next.Governance.Compliance = &c
+			next = &c
 		default:
 			deadline := now.Add(prog.GracePeriod())
-			next.Governance.Compliance = &api.Compliance{Status: api.NonCompliant, Failing: failing, Since: now,
+			next = &api.Compliance{Status: api.NonCompliant, Failing: failing, Since: now,
 				Deadline: &deadline, PolicyVersion: prog.Version()}
 		}
-		if c := next.Governance.Compliance; c != nil {
+		if next != nil {
 			report.NonCompliant = append(report.NonCompliant, api.ModelCompliance{ModelID: m.ModelID, Role: m.Role(),
-				Failing: failing, Deadline: c.Deadline})
+				Failing: failing, Deadline: next.Deadline})
 		}
-		if jsonOf(prev) != jsonOf(next.Governance.Compliance) {
-			changed = append(changed, next)
+		if jsonOf(prev) == jsonOf(next) {
+			return nil
 		}
+		after := m.Clone()
+		if after.Governance == nil {
+			after.Governance = &api.Governance{Role: api.RoleNone}
+		}
+		after.Governance.Compliance = next
+		changed = append(changed, change{before: m, after: after})
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	// Write after reading, so that paging is not disturbed by the writes.
-	for _, m := range changed {
+	for _, c := range changed {
 		why := reason + ": complies"
-		if c := m.Governance.Compliance; c != nil {
-			why = reason + ": breaks " + ruleIDs(c.Failing)
+		if cm := c.after.Governance.Compliance; cm != nil {
+			why = reason + ": breaks " + ruleIDs(cm.Failing)
 		}
-		before, err := tx.GetModel(ctx, m.ModelID)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := s.store1(ctx, tx, now, opts, m, stored{action: api.ActionCompliance, reason: why, prog: prog, before: before}); err != nil {
+		if _, err := s.store1(ctx, tx, now, opts, c.after, stored{action: api.ActionCompliance, reason: why, prog: prog, before: c.before}); err != nil {
 			return nil, err
 		}
 	}

@@ -11,7 +11,7 @@ import (
 
 func (s queries) AuditSize(ctx context.Context) (int64, error) {
 	var n int64
-	if err := s.q.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq) + 1, 0) FROM audit_entries`).Scan(&n); err != nil {
+	if err := s.queryRow(ctx, `SELECT COALESCE(MAX(seq) + 1, 0) FROM audit_entries`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("sqlite: audit size: %w", err)
 	}
 	return n, nil
@@ -35,7 +35,7 @@ func (s queries) AuditEntries(ctx context.Context, q store.AuditQuery) ([]*store
 		args = append(args, formatTime(q.Until))
 	}
 	args = append(args, q.Limit)
-	rows, err := s.q.QueryContext(ctx, `SELECT seq, time, principal, action, target, outcome, leaf FROM audit_entries
+	rows, err := s.query(ctx, `SELECT seq, time, principal, action, target, outcome, leaf FROM audit_entries
 		WHERE `+strings.Join(where, " AND ")+` ORDER BY seq LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: audit entries: %w", err)
@@ -72,7 +72,7 @@ func (s queries) ReadHashes(ctx context.Context, indexes []int64) ([][32]byte, e
 		args[i] = x
 		pos[x] = append(pos[x], i)
 	}
-	rows, err := s.q.QueryContext(ctx, `SELECT idx, hash FROM audit_hashes WHERE idx IN (`+placeholders(len(indexes))+`)`, args...)
+	rows, err := s.query(ctx, `SELECT idx, hash FROM audit_hashes WHERE idx IN (`+placeholders(len(indexes))+`)`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read audit hashes: %w", err)
 	}
@@ -111,13 +111,13 @@ func (t *txn) AppendAudit(ctx context.Context, rec *store.AuditRecord, firstHash
 	if rec.Seq != size {
 		return errs.E(errs.Conflict, "audit entry %d does not follow the log's %d entries", rec.Seq, size)
 	}
-	_, err = t.q.ExecContext(ctx, `INSERT INTO audit_entries (seq, time, principal, action, target, outcome, leaf)
+	_, err = t.exec(ctx, `INSERT INTO audit_entries (seq, time, principal, action, target, outcome, leaf)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, rec.Seq, formatTime(rec.Time), rec.Principal, rec.Action, rec.Target, rec.Outcome, rec.Leaf)
 	if err != nil {
 		return fmt.Errorf("sqlite: append audit entry %d: %w", rec.Seq, err)
 	}
 	for i, h := range hashes {
-		if _, err := t.q.ExecContext(ctx, `INSERT INTO audit_hashes (idx, hash) VALUES (?, ?)`, firstHash+int64(i), h[:]); err != nil {
+		if _, err := t.exec(ctx, `INSERT INTO audit_hashes (idx, hash) VALUES (?, ?)`, firstHash+int64(i), h[:]); err != nil {
 			return fmt.Errorf("sqlite: append audit hash %d: %w", firstHash+int64(i), err)
 		}
 	}

@@ -52,7 +52,7 @@ func scanPolicy(sc interface{ Scan(...any) error }) (*api.Policy, error) {
 }
 
 func (s queries) GetPolicy(ctx context.Context, version int64) (*api.Policy, error) {
-	p, err := scanPolicy(s.q.QueryRowContext(ctx, policySelect+` WHERE p.version = ?`, version))
+	p, err := scanPolicy(s.queryRow(ctx, policySelect+` WHERE p.version = ?`, version))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errs.E(errs.NotFound, "policy version %d not found", version)
 	}
@@ -63,7 +63,7 @@ func (s queries) GetPolicy(ctx context.Context, version int64) (*api.Policy, err
 }
 
 func (s queries) ListPolicies(ctx context.Context) ([]*api.Policy, error) {
-	rows, err := s.q.QueryContext(ctx, policySelect+` ORDER BY p.version DESC`)
+	rows, err := s.query(ctx, policySelect+` ORDER BY p.version DESC`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list policies: %w", err)
 	}
@@ -84,7 +84,7 @@ func (s queries) ListPolicies(ctx context.Context) ([]*api.Policy, error) {
 
 func (s queries) ActivePolicy(ctx context.Context) (*api.Policy, error) {
 	var version int64
-	err := s.q.QueryRowContext(ctx, `SELECT version FROM policy_activations ORDER BY seq DESC LIMIT 1`).Scan(&version)
+	err := s.queryRow(ctx, `SELECT version FROM policy_activations ORDER BY seq DESC LIMIT 1`).Scan(&version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errs.E(errs.NotFound, "no policy bundle has been activated")
 	}
@@ -96,7 +96,7 @@ func (s queries) ActivePolicy(ctx context.Context) (*api.Policy, error) {
 
 func (s queries) ActivationReport(ctx context.Context, version int64) (*api.ComplianceReport, error) {
 	var report []byte
-	err := s.q.QueryRowContext(ctx, `SELECT report FROM policy_activations WHERE version = ? ORDER BY seq DESC LIMIT 1`, version).Scan(&report)
+	err := s.queryRow(ctx, `SELECT report FROM policy_activations WHERE version = ? ORDER BY seq DESC LIMIT 1`, version).Scan(&report)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errs.E(errs.NotFound, "policy version %d was never activated", version)
 	}
@@ -112,13 +112,13 @@ func (s queries) ActivationReport(ctx context.Context, version int64) (*api.Comp
 
 func (t *txn) PutPolicy(ctx context.Context, p *api.Policy) error {
 	var last sql.NullInt64
-	if err := t.q.QueryRowContext(ctx, `SELECT MAX(version) FROM policies`).Scan(&last); err != nil {
+	if err := t.queryRow(ctx, `SELECT MAX(version) FROM policies`).Scan(&last); err != nil {
 		return fmt.Errorf("sqlite: put policy: %w", err)
 	}
 	if p.Version != last.Int64+1 {
 		return errs.E(errs.Conflict, "policy version %d does not follow version %d", p.Version, last.Int64)
 	}
-	_, err := t.q.ExecContext(ctx, `INSERT INTO policies (version, name, description, hash, bundle, created_at, created_by)
+	_, err := t.exec(ctx, `INSERT INTO policies (version, name, description, hash, bundle, created_at, created_by)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, p.Version, p.Name, p.Description, p.Hash, []byte(p.Bundle), formatTime(p.CreatedAt), p.CreatedBy)
 	if err != nil {
 		return fmt.Errorf("sqlite: put policy %d: %w", p.Version, err)
@@ -134,7 +134,7 @@ func (t *txn) ActivatePolicy(ctx context.Context, version int64, at time.Time, b
 	if err != nil {
 		return fmt.Errorf("sqlite: activate policy %d: %w", version, err)
 	}
-	_, err = t.q.ExecContext(ctx, `INSERT INTO policy_activations (version, activated_at, activated_by, report) VALUES (?, ?, ?, ?)`,
+	_, err = t.exec(ctx, `INSERT INTO policy_activations (version, activated_at, activated_by, report) VALUES (?, ?, ?, ?)`,
 		version, formatTime(at), by, b)
 	if err != nil {
 		return fmt.Errorf("sqlite: activate policy %d: %w", version, err)

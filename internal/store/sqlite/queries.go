@@ -25,6 +25,8 @@ type querier interface {
 // queries implements store.Reader over a pool or a transaction.
 type queries struct {
 	q querier
+	// cache holds the prepared statements of q.
+	cache *stmtCache
 }
 
 // timeLayout has a fixed width, so that stored times sort as text.
@@ -50,7 +52,7 @@ func decodeModel(doc []byte) (*api.Model, error) {
 
 func (s queries) GetModel(ctx context.Context, id string) (*api.Model, error) {
 	var doc []byte
-	err := s.q.QueryRowContext(ctx, `SELECT doc FROM models WHERE model_id = ?`, id).Scan(&doc)
+	err := s.queryRow(ctx, `SELECT doc FROM models WHERE model_id = ?`, id).Scan(&doc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errs.E(errs.NotFound, "model %s not found", id)
 	}
@@ -65,7 +67,7 @@ func (s queries) ListModels(ctx context.Context, q store.ModelQuery) ([]*api.Mod
 		return nil, fmt.Errorf("sqlite: list models: limit %d is not positive", q.Limit)
 	}
 	query, args := modelsSQL(q, false)
-	rows, err := s.q.QueryContext(ctx, query, args...)
+	rows, err := s.query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list models: %w", err)
 	}
@@ -154,7 +156,7 @@ func modelsSQL(q store.ModelQuery, count bool) (string, []any) {
 func (s queries) CountModels(ctx context.Context, q store.ModelQuery) (int64, error) {
 	query, args := modelsSQL(q, true)
 	var n int64
-	if err := s.q.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+	if err := s.queryRow(ctx, query, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("sqlite: count models: %w", err)
 	}
 	return n, nil
@@ -195,7 +197,7 @@ func escapeLike(s string) string {
 
 func (s queries) LastRevision(ctx context.Context, id string) (int64, error) {
 	var n sql.NullInt64
-	err := s.q.QueryRowContext(ctx, `SELECT MAX(revision) FROM revisions WHERE model_id = ?`, id).Scan(&n)
+	err := s.queryRow(ctx, `SELECT MAX(revision) FROM revisions WHERE model_id = ?`, id).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: last revision of %s: %w", id, err)
 	}
@@ -230,7 +232,7 @@ func (s queries) ListRevisions(ctx context.Context, id string, before int64, lim
 	if before <= 0 {
 		before = 1<<63 - 1
 	}
-	rows, err := s.q.QueryContext(ctx, `SELECT `+revisionColumns+` FROM revisions
+	rows, err := s.query(ctx, `SELECT `+revisionColumns+` FROM revisions
 		WHERE model_id = ? AND revision < ? ORDER BY revision DESC LIMIT ?`, id, before, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list revisions of %s: %w", id, err)
@@ -251,7 +253,7 @@ func (s queries) ListRevisions(ctx context.Context, id string, before int64, lim
 }
 
 func (s queries) GetRevision(ctx context.Context, id string, revision int64) (*api.Revision, error) {
-	row := s.q.QueryRowContext(ctx, `SELECT `+revisionColumns+` FROM revisions
+	row := s.queryRow(ctx, `SELECT `+revisionColumns+` FROM revisions
 		WHERE model_id = ? AND revision = ?`, id, revision)
 	r, err := scanRevision(row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -284,7 +286,7 @@ func scanAlias(sc interface{ Scan(...any) error }) (*api.Alias, error) {
 }
 
 func (s queries) GetAlias(ctx context.Context, name string) (*api.Alias, error) {
-	a, err := scanAlias(s.q.QueryRowContext(ctx, `SELECT `+aliasColumns+` FROM aliases WHERE name = ?`, name))
+	a, err := scanAlias(s.queryRow(ctx, `SELECT `+aliasColumns+` FROM aliases WHERE name = ?`, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errs.E(errs.NotFound, "alias %s not found", name)
 	}
@@ -310,7 +312,7 @@ func (s queries) AliasHistory(ctx context.Context, name string) ([]*api.Alias, e
 }
 
 func (s queries) aliases(ctx context.Context, what, query string, args ...any) ([]*api.Alias, error) {
-	rows, err := s.q.QueryContext(ctx, query, args...)
+	rows, err := s.query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %s: %w", what, err)
 	}

@@ -2,9 +2,12 @@
 // mode, through the pure-Go driver modernc.org/sqlite, so that the registry
 // is one static binary with no set-up.
 //
-// Writes go through a single connection (SQLite has one writer anyway, and
-// queuing in Go is cheaper and fairer than retrying on SQLITE_BUSY); reads
-// use a pool of connections that see the last committed state.
+// Writes go through a single connection that the store keeps for its life
+// (SQLite has one writer anyway, and queuing in Go is cheaper and fairer
+// than retrying on SQLITE_BUSY): a mutex serializes the transactions, which
+// the store begins with BEGIN IMMEDIATE itself, so that statements prepared
+// once on that connection serve every transaction. Reads use a pool of
+// read-only connections that see the last committed state.
 package sqlite
 
 import (
@@ -14,6 +17,8 @@ import (
 	"fmt"
 	"net/url"
 	"runtime"
+	"strings"
+	"sync"
 
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
@@ -37,6 +42,11 @@ type Options struct {
 type Store struct {
 	write *sql.DB
 	read  *sql.DB
+	// writer is the write pool's one connection, kept for the store's life;
+	// mu serializes the transactions on it.
+	mu         sync.Mutex
+	writer     *sql.Conn
+	writeCache *stmtCache
 	queries
 }
 
@@ -62,7 +72,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	} {
 		pragmas.Add("_pragma", p)
 	}
-	writeDSN := "file:" + path + "?" + pragmas.Encode() + "&_txlock=immediate"
+	writeDSN := "file:" + path + "?" + pragmas.Encode()
 	readDSN := "file:" + path + "?" + pragmas.Encode() + "&_pragma=query_only(ON)"
 
 	w, err := sql.Open("sqlite", writeDSN)
@@ -96,7 +106,14 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		r.Close()
 		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
 	}
-	return &Store{write: w, read: r, queries: queries{q: r}}, nil
+	conn, err := w.Conn(ctx)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("sqlite: open %s for writing: %w", path, err)
+	}
+	return &Store{write: w, read: r, writer: conn, writeCache: newStmtCache(conn),
+		queries: queries{q: r, cache: newStmtCache(r)}}, nil
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
@@ -110,17 +127,21 @@ func migrate(ctx context.Context, db *sql.DB) error {
 
 // ReadWrite implements store.Store.
 func (s *Store) ReadWrite(ctx context.Context, f func(context.Context, store.Tx) error) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.writer.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}
-	if err := f(ctx, &txn{queries: queries{q: tx}}); err != nil {
-		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
+	// COMMIT and ROLLBACK must run even when ctx has ended meanwhile.
+	end := context.WithoutCancel(ctx)
+	if err := f(ctx, &txn{queries: queries{q: s.writer, cache: s.writeCache}}); err != nil {
+		if _, rerr := s.writer.ExecContext(end, "ROLLBACK"); rerr != nil && !strings.Contains(rerr.Error(), "no transaction is active") {
 			return errors.Join(err, fmt.Errorf("sqlite: rollback: %w", rerr))
 		}
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	if _, err := s.writer.ExecContext(end, "COMMIT"); err != nil {
+		_, _ = s.writer.ExecContext(end, "ROLLBACK")
 		return fmt.Errorf("sqlite: commit: %w", err)
 	}
 	return nil
@@ -138,6 +159,10 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close implements store.Store. It lets SQLite refresh its query planner
 // statistics, then closes both pools.
 func (s *Store) Close() error {
-	_, optErr := s.write.Exec("PRAGMA optimize")
-	return errors.Join(optErr, s.read.Close(), s.write.Close())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, optErr := s.writer.ExecContext(context.Background(), "PRAGMA optimize")
+	s.writeCache.close()
+	s.cache.close()
+	return errors.Join(optErr, s.writer.Close(), s.read.Close(), s.write.Close())
 }

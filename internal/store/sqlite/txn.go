@@ -36,7 +36,7 @@ func (t *txn) PutModel(ctx context.Context, m *api.Model) error {
 		}
 	}
 	var pk int64
-	err = t.q.QueryRowContext(ctx, `INSERT INTO models
+	err = t.queryRow(ctx, `INSERT INTO models
 		(model_id, provider, family, display_name, size_class, status, role, revision, doc, compliance, deadline)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (model_id) DO UPDATE SET
@@ -51,19 +51,19 @@ func (t *txn) PutModel(ctx context.Context, m *api.Model) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: put model %s: %w", m.ModelID, err)
 	}
-	if _, err := t.q.ExecContext(ctx, `DELETE FROM model_labels WHERE model_pk = ?`, pk); err != nil {
+	if _, err := t.exec(ctx, `DELETE FROM model_labels WHERE model_pk = ?`, pk); err != nil {
 		return fmt.Errorf("sqlite: put model %s labels: %w", m.ModelID, err)
 	}
 	for k, v := range m.Labels {
-		if _, err := t.q.ExecContext(ctx, `INSERT INTO model_labels (model_pk, key, value) VALUES (?, ?, ?)`, pk, k, v); err != nil {
+		if _, err := t.exec(ctx, `INSERT INTO model_labels (model_pk, key, value) VALUES (?, ?, ?)`, pk, k, v); err != nil {
 			return fmt.Errorf("sqlite: put model %s label %s: %w", m.ModelID, k, err)
 		}
 	}
-	if _, err := t.q.ExecContext(ctx, `DELETE FROM model_capabilities WHERE model_pk = ?`, pk); err != nil {
+	if _, err := t.exec(ctx, `DELETE FROM model_capabilities WHERE model_pk = ?`, pk); err != nil {
 		return fmt.Errorf("sqlite: put model %s capabilities: %w", m.ModelID, err)
 	}
 	for _, c := range m.Capabilities {
-		if _, err := t.q.ExecContext(ctx, `INSERT OR IGNORE INTO model_capabilities (model_pk, capability) VALUES (?, ?)`, pk, c); err != nil {
+		if _, err := t.exec(ctx, `INSERT OR IGNORE INTO model_capabilities (model_pk, capability) VALUES (?, ?)`, pk, c); err != nil {
 			return fmt.Errorf("sqlite: put model %s capability %s: %w", m.ModelID, c, err)
 		}
 	}
@@ -71,7 +71,7 @@ func (t *txn) PutModel(ctx context.Context, m *api.Model) error {
 }
 
 func (t *txn) DeleteModel(ctx context.Context, id string) error {
-	res, err := t.q.ExecContext(ctx, `DELETE FROM models WHERE model_id = ?`, id)
+	res, err := t.exec(ctx, `DELETE FROM models WHERE model_id = ?`, id)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete model %s: %w", id, err)
 	}
@@ -95,7 +95,7 @@ func (t *txn) AppendRevision(ctx context.Context, r *api.Revision) error {
 			return fmt.Errorf("sqlite: append revision of %s: %w", r.ModelID, err)
 		}
 	}
-	_, err = t.q.ExecContext(ctx, `INSERT INTO revisions (`+revisionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = t.exec(ctx, `INSERT INTO revisions (`+revisionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.ModelID, r.Revision, string(r.Action), r.Actor, r.Reason, formatTime(r.Time), r.RequestID, doc)
 	if err != nil {
 		return fmt.Errorf("sqlite: append revision %d of %s: %w", r.Revision, r.ModelID, err)
@@ -105,14 +105,14 @@ func (t *txn) AppendRevision(ctx context.Context, r *api.Revision) error {
 
 func (t *txn) aliasRevision(ctx context.Context, name string) (int64, error) {
 	var n sql.NullInt64
-	if err := t.q.QueryRowContext(ctx, `SELECT MAX(revision) FROM alias_revisions WHERE name = ?`, name).Scan(&n); err != nil {
+	if err := t.queryRow(ctx, `SELECT MAX(revision) FROM alias_revisions WHERE name = ?`, name).Scan(&n); err != nil {
 		return 0, fmt.Errorf("sqlite: history of alias %s: %w", name, err)
 	}
 	return n.Int64, nil
 }
 
 func (t *txn) appendAliasRevision(ctx context.Context, a *api.Alias, rev int64) error {
-	_, err := t.q.ExecContext(ctx, `INSERT INTO alias_revisions (`+aliasColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
+	_, err := t.exec(ctx, `INSERT INTO alias_revisions (`+aliasColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
 		a.Name, a.Target, rev, formatTime(a.UpdatedAt), a.UpdatedBy, a.Reason)
 	if err != nil {
 		return fmt.Errorf("sqlite: record move of alias %s: %w", a.Name, err)
@@ -129,7 +129,7 @@ func (t *txn) PutAlias(ctx context.Context, a *api.Alias) error {
 	if err != nil || rev != last+1 {
 		return errs.E(errs.Conflict, "alias %s version %q does not follow version %d", a.Name, a.ResourceVersion, last)
 	}
-	_, err = t.q.ExecContext(ctx, `INSERT INTO aliases (`+aliasColumns+`) VALUES (?, ?, ?, ?, ?, ?)
+	_, err = t.exec(ctx, `INSERT INTO aliases (`+aliasColumns+`) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET target = excluded.target, revision = excluded.revision,
 			updated_at = excluded.updated_at, updated_by = excluded.updated_by, reason = excluded.reason`,
 		a.Name, a.Target, rev, formatTime(a.UpdatedAt), a.UpdatedBy, a.Reason)
@@ -140,7 +140,7 @@ func (t *txn) PutAlias(ctx context.Context, a *api.Alias) error {
 }
 
 func (t *txn) DeleteAlias(ctx context.Context, a *api.Alias) error {
-	res, err := t.q.ExecContext(ctx, `DELETE FROM aliases WHERE name = ?`, a.Name)
+	res, err := t.exec(ctx, `DELETE FROM aliases WHERE name = ?`, a.Name)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete alias %s: %w", a.Name, err)
 	}
@@ -159,7 +159,7 @@ func (t *txn) DeleteAlias(ctx context.Context, a *api.Alias) error {
 func (t *txn) GetIdempotent(ctx context.Context, scope, key string) (*store.Idempotent, error) {
 	rec := store.Idempotent{Scope: scope, Key: key}
 	var created string
-	err := t.q.QueryRowContext(ctx, `SELECT request_hash, status, body, resource_version, created_at
+	err := t.queryRow(ctx, `SELECT request_hash, status, body, resource_version, created_at
 		FROM idempotency_keys WHERE scope = ? AND key = ?`, scope, key).
 		Scan(&rec.RequestHash, &rec.Status, &rec.Body, &rec.ResourceVersion, &created)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -175,7 +175,7 @@ func (t *txn) GetIdempotent(ctx context.Context, scope, key string) (*store.Idem
 }
 
 func (t *txn) PutIdempotent(ctx context.Context, rec *store.Idempotent) error {
-	_, err := t.q.ExecContext(ctx, `INSERT INTO idempotency_keys
+	_, err := t.exec(ctx, `INSERT INTO idempotency_keys
 		(scope, key, request_hash, status, body, resource_version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		rec.Scope, rec.Key, rec.RequestHash, rec.Status, rec.Body, rec.ResourceVersion, formatTime(rec.Created))
 	if err != nil {
@@ -185,7 +185,7 @@ func (t *txn) PutIdempotent(ctx context.Context, rec *store.Idempotent) error {
 }
 
 func (t *txn) ExpireIdempotent(ctx context.Context, before time.Time) error {
-	if _, err := t.q.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < ?`, formatTime(before)); err != nil {
+	if _, err := t.exec(ctx, `DELETE FROM idempotency_keys WHERE created_at < ?`, formatTime(before)); err != nil {
 		return fmt.Errorf("sqlite: expire idempotency keys: %w", err)
 	}
 	return nil

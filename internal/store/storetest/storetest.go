@@ -42,6 +42,7 @@ func Run(t *testing.T, open Open) {
 		{"CountModels", testCountModels},
 		{"Compliance", testCompliance},
 		{"Policies", testPolicies},
+		{"Audit", testAudit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
