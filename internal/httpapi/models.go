@@ -249,17 +249,21 @@ func (s *Server) bodyError(w http.ResponseWriter, r *http.Request, err error) er
 	return err
 }
 
+// getModel sends the stored document as it is: it is the JSON encoding of
+// the model that the write path stored.
 func (s *Server) getModel(w http.ResponseWriter, r *http.Request) error {
-	m, err := s.reg.GetModel(r.Context(), modelID(r))
+	d, err := s.reg.GetModelDoc(r.Context(), modelID(r))
 	if err != nil {
 		return err
 	}
-	if inm := r.Header.Get("If-None-Match"); inm != "" && (inm == "*" || inm == etag(m.ResourceVersion)) {
-		w.Header().Set("ETag", etag(m.ResourceVersion))
+	w.Header().Set("ETag", etag(d.ResourceVersion))
+	if inm := r.Header.Get("If-None-Match"); inm != "" && (inm == "*" || inm == etag(d.ResourceVersion)) {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
-	return writeModel(w, http.StatusOK, m)
+	w.Header().Set("Content-Type", "application/json")
+	_, err = w.Write(append(d.JSON, '\n'))
+	return err
 }
 
 func (s *Server) listModels(w http.ResponseWriter, r *http.Request) error {
@@ -271,7 +275,7 @@ func (s *Server) listModels(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	list, err := s.reg.ListModels(r.Context(), registry.ListQuery{
+	page, err := s.reg.ListModelDocs(r.Context(), registry.ListQuery{
 		Provider: q.Get("provider"), Family: q.Get("family"), Status: q.Get("status"), Role: q.Get("role"),
 		SizeClass: q.Get("size_class"), Capability: q.Get("capability"), Labels: q.Get("labels"),
 		Text: q.Get("q"), PageSize: size, PageToken: q.Get("page_token"),
@@ -279,10 +283,25 @@ func (s *Server) listModels(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if list.Items == nil {
-		list.Items = []*api.Model{}
+	// An api.ModelList, written from the stored documents as they are.
+	var b bytes.Buffer
+	b.WriteString(`{"items":[`)
+	for i, d := range page.Items {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(d.JSON)
 	}
-	return writeJSON(w, http.StatusOK, list)
+	b.WriteByte(']')
+	if page.NextPageToken != "" {
+		b.WriteString(`,"next_page_token":`)
+		tok, _ := json.Marshal(page.NextPageToken)
+		b.Write(tok)
+	}
+	b.WriteString("}\n")
+	w.Header().Set("Content-Type", "application/json")
+	_, err = w.Write(b.Bytes())
+	return err
 }
 
 func (s *Server) listRevisions(w http.ResponseWriter, r *http.Request) error {
@@ -340,8 +359,8 @@ func intParam(q url.Values, name string) (int, error) {
 		return 0, nil
 	}
 	n, err := strconv.Atoi(v)
-	if err != nil {
-		return 0, errs.E(errs.Malformed, "%s %q is not a whole number", name, v)
+	if err != nil || n < 1 {
+		return 0, errs.E(errs.Malformed, "%s %q is not a positive whole number", name, v)
 	}
 	return n, nil
 }

@@ -3,6 +3,8 @@ package registry
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -60,44 +62,83 @@ func (s *Service) GetModel(ctx context.Context, id string) (*api.Model, error) {
 
 // ListModels returns one page of the models q selects, in model_id order.
 func (s *Service) ListModels(ctx context.Context, q ListQuery) (*api.ModelList, error) {
+	page, err := s.ListModelDocs(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	list := &api.ModelList{Items: make([]*api.Model, len(page.Items)), NextPageToken: page.NextPageToken}
+	for i, d := range page.Items {
+		var m api.Model
+		if err := json.Unmarshal(d.JSON, &m); err != nil {
+			return nil, fmt.Errorf("registry: stored model %s: %w", d.ModelID, err)
+		}
+		list.Items[i] = &m
+	}
+	return list, nil
+}
+
+// DocPage is one page of models as stored JSON documents.
+type DocPage struct {
+	Items         []store.Doc
+	NextPageToken string
+}
+
+// ListModelDocs is ListModels answering the stored JSON documents, for the
+// HTTP API to send without decoding and encoding them again.
+func (s *Service) ListModelDocs(ctx context.Context, q ListQuery) (*DocPage, error) {
+	sq, size, err := storeQuery(q)
+	if err != nil {
+		return nil, err
+	}
+	items, err := s.store.ListModelDocs(ctx, sq)
+	if err != nil {
+		return nil, err
+	}
+	page := &DocPage{Items: items}
+	if len(items) > size {
+		page.Items = items[:size]
+		page.NextPageToken = encodeCursor(items[size-1].ModelID)
+	}
+	return page, nil
+}
+
+// GetModelDoc is GetModel answering the stored JSON document.
+func (s *Service) GetModelDoc(ctx context.Context, id string) (store.Doc, error) {
+	return s.store.GetModelDoc(ctx, id)
+}
+
+// storeQuery checks a list query and turns it into the store's, asking for
+// one model more than the page to know whether another page follows.
+func storeQuery(q ListQuery) (store.ModelQuery, int, error) {
 	for _, err := range []error{
 		oneOf("status", q.Status, statuses),
 		oneOf("role", q.Role, roles),
 		oneOf("size_class", q.SizeClass, sizeClasses),
 	} {
 		if err != nil {
-			return nil, err
+			return store.ModelQuery{}, 0, err
 		}
 	}
 	size, err := pageSize(q.PageSize)
 	if err != nil {
-		return nil, err
+		return store.ModelQuery{}, 0, err
 	}
 	sel, err := labels.Parse(q.Labels)
 	if err != nil {
-		return nil, errs.Wrap(errs.Malformed, err, "labels is not a valid label selector")
+		return store.ModelQuery{}, 0, errs.Wrap(errs.Malformed, err, "labels is not a valid label selector")
 	}
 	if len(q.Text) > 256 {
-		return nil, errs.E(errs.Malformed, "q is longer than 256 characters")
+		return store.ModelQuery{}, 0, errs.E(errs.Malformed, "q is longer than 256 characters")
 	}
 	after, err := decodeCursor(q.PageToken)
 	if err != nil {
-		return nil, err
+		return store.ModelQuery{}, 0, err
 	}
-	items, err := s.store.ListModels(ctx, store.ModelQuery{
+	return store.ModelQuery{
 		Provider: q.Provider, Family: q.Family, Status: api.Status(q.Status), Role: api.Role(q.Role),
 		SizeClass: api.SizeClass(q.SizeClass), Capability: q.Capability, Labels: sel, Text: q.Text,
 		After: after, Limit: size + 1,
-	})
-	if err != nil {
-		return nil, err
-	}
-	list := &api.ModelList{Items: items}
-	if len(items) > size {
-		list.Items = items[:size]
-		list.NextPageToken = encodeCursor(items[size-1].ModelID)
-	}
-	return list, nil
+	}, size, nil
 }
 
 // ListRevisions returns one page of a model's history, newest first. The

@@ -48,6 +48,13 @@ type Reader interface {
 	// model_id order, starting after q.After.
 	ListModels(ctx context.Context, q ModelQuery) ([]*api.Model, error)
 
+	// ListModelDocs is ListModels answering each model's stored JSON
+	// document as it is, for readers that pass it on without decoding.
+	ListModelDocs(ctx context.Context, q ModelQuery) ([]Doc, error)
+
+	// GetModelDoc is GetModel answering the stored JSON document.
+	GetModelDoc(ctx context.Context, id string) (Doc, error)
+
 	// LastRevision returns the number of the newest revision of a model id,
 	// including one whose model was deleted, or 0 when it never existed.
 	LastRevision(ctx context.Context, id string) (int64, error)
@@ -171,6 +178,14 @@ type AuditQuery struct {
 	// From is the first sequence number to return.
 	From  int64
 	Limit int
+}
+
+// Doc is a model's stored JSON document, with the fields a reader needs
+// without decoding it.
+type Doc struct {
+	ModelID         string
+	ResourceVersion string
+	JSON            []byte
 }
 
 // ModelQuery selects models. Empty fields do not filter.

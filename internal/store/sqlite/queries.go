@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -63,26 +65,44 @@ func (s queries) GetModel(ctx context.Context, id string) (*api.Model, error) {
 }
 
 func (s queries) ListModels(ctx context.Context, q store.ModelQuery) ([]*api.Model, error) {
+	docs, err := s.ListModelDocs(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*api.Model, len(docs))
+	for i, d := range docs {
+		if out[i], err = decodeModel(d.JSON); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (s queries) ListModelDocs(ctx context.Context, q store.ModelQuery) ([]store.Doc, error) {
 	if q.Limit <= 0 {
 		return nil, fmt.Errorf("sqlite: list models: limit %d is not positive", q.Limit)
 	}
-	query, args := modelsSQL(q, false)
+	plan, err := s.planMemberships(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	query, args := modelsSQL(q, false, plan)
 	rows, err := s.query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list models: %w", err)
 	}
 	defer rows.Close()
-	out := make([]*api.Model, 0, min(q.Limit, 128))
+	out := make([]store.Doc, 0, min(q.Limit, 128))
 	for rows.Next() {
-		var doc []byte
-		if err := rows.Scan(&doc); err != nil {
+		var (
+			d   store.Doc
+			rev int64
+		)
+		if err := rows.Scan(&d.ModelID, &rev, &d.JSON); err != nil {
 			return nil, fmt.Errorf("sqlite: list models: %w", err)
 		}
-		m, err := decodeModel(doc)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
+		d.ResourceVersion = strconv.FormatInt(rev, 10)
+		out = append(out, d)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: list models: %w", err)
@@ -90,20 +110,114 @@ func (s queries) ListModels(ctx context.Context, q store.ModelQuery) ([]*api.Mod
 	return out, nil
 }
 
-// modelsSQL builds the list (or, with count, the count) query. Every filter
-// is an indexed equality or a membership test against the label and
-// capability indexes, and the order is model_id, so SQLite walks an index
-// and stops after the page.
-func modelsSQL(q store.ModelQuery, count bool) (string, []any) {
+func (s queries) GetModelDoc(ctx context.Context, id string) (store.Doc, error) {
+	d := store.Doc{ModelID: id}
+	var rev int64
+	err := s.queryRow(ctx, `SELECT revision, doc FROM models WHERE model_id = ?`, id).Scan(&rev, &d.JSON)
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, errs.E(errs.NotFound, "model %s not found", id)
+	}
+	if err != nil {
+		return d, fmt.Errorf("sqlite: get model %s: %w", id, err)
+	}
+	d.ResourceVersion = strconv.FormatInt(rev, 10)
+	return d, nil
+}
+
+// A membership is a condition on the label or capability tables: the
+// capability filter (index 0 of a plan) and the positive label
+// requirements (Equals, In, Exists; index 1+i for requirement i).
+//
+// Such a condition can run two ways. Sparse: collect the matching models
+// from the label index, then sort them by model_id; the cost grows with
+// the number of matches. Dense: walk the models in model_id order and probe
+// each one's labels, stopping after the page; the cost grows with the
+// number of models walked, about page/fraction. planMemberships counts the
+// matches (a covering index count, stopped at the break-even point) and
+// picks dense when there are more than sqrt(models × page): then walking
+// finds a page before collecting would have finished.
+func (s queries) planMemberships(ctx context.Context, q store.ModelQuery) (dense []bool, err error) {
+	dense = make([]bool, 1+len(q.Labels))
+	var threshold int64 = -1
+	check := func(i int, sub string, args ...any) error {
+		if threshold < 0 {
+			var maxPK sql.NullInt64
+			if err := s.queryRow(ctx, `SELECT MAX(pk) FROM models`).Scan(&maxPK); err != nil {
+				return fmt.Errorf("sqlite: list models: %w", err)
+			}
+			threshold = int64(math.Sqrt(float64(maxPK.Int64)*float64(q.Limit))) + 1
+		}
+		var n int64
+		if err := s.queryRow(ctx, `SELECT COUNT(*) FROM (`+sub+` LIMIT ?)`, append(args, threshold)...).Scan(&n); err != nil {
+			return fmt.Errorf("sqlite: list models: %w", err)
+		}
+		dense[i] = n >= threshold
+		return nil
+	}
+	if q.Capability != "" {
+		if err := check(0, `SELECT 1 FROM model_capabilities WHERE capability = ?`, q.Capability); err != nil {
+			return nil, err
+		}
+	}
+	for i, r := range q.Labels {
+		switch r.Op {
+		case labels.Equals:
+			err = check(1+i, `SELECT 1 FROM model_labels WHERE key = ? AND value = ?`, r.Key, r.Values[0])
+		case labels.In:
+			args := []any{r.Key}
+			for _, v := range r.Values {
+				args = append(args, v)
+			}
+			err = check(1+i, `SELECT 1 FROM model_labels WHERE key = ? AND value IN (`+placeholders(len(r.Values))+`)`, args...)
+		case labels.Exists:
+			err = check(1+i, `SELECT 1 FROM model_labels WHERE key = ?`, r.Key)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return dense, nil
+}
+
+// modelsSQL builds the list (or, with count, the count) query, in model_id
+// order so that SQLite walks an index and stops after the page. dense says
+// how to run each membership condition (see planMemberships); nil means
+// sparse.
+//
+// Model ids start with their provider, so a provider filter is a range of
+// model_id: the query then walks that range of the model_id index, the
+// cheapest plan whatever the other filters, and the other columns' indexes
+// are turned off (unary +) so that the planner cannot prefer one of them.
+func modelsSQL(q store.ModelQuery, count bool, dense []bool) (string, []any) {
 	var (
 		where []string
 		args  []any
 	)
-	eq := func(col, v string) {
+	isDense := func(i int) bool { return i < len(dense) && dense[i] }
+	col := func(c string) string {
+		if q.Provider != "" {
+			return "+" + c
+		}
+		return c
+	}
+	eq := func(c, v string) {
 		if v != "" {
-			where = append(where, col+" = ?")
+			where = append(where, col(c)+" = ?")
 			args = append(args, v)
 		}
+	}
+	after := q.After
+	if count {
+		after = ""
+	}
+	if q.Provider != "" {
+		low := q.Provider + "/"
+		if after > low {
+			low = after
+		}
+		where = append(where, "m.model_id > ? AND m.model_id < ?")
+		args = append(args, low, q.Provider+"0") // '0' follows '/'
+		after = ""
 	}
 	eq("m.provider", q.Provider)
 	eq("m.family", q.Family)
@@ -111,11 +225,15 @@ func modelsSQL(q store.ModelQuery, count bool) (string, []any) {
 	eq("m.role", string(q.Role))
 	eq("m.size_class", string(q.SizeClass))
 	if q.Capability != "" {
-		where = append(where, "m.pk IN (SELECT model_pk FROM model_capabilities WHERE capability = ?)")
+		if isDense(0) {
+			where = append(where, "EXISTS (SELECT 1 FROM model_capabilities c WHERE c.model_pk = m.pk AND c.capability = ?)")
+		} else {
+			where = append(where, "m.pk IN (SELECT model_pk FROM model_capabilities WHERE capability = ?)")
+		}
 		args = append(args, q.Capability)
 	}
-	for _, r := range q.Labels {
-		cond, rargs := labelCondition(r)
+	for i, r := range q.Labels {
+		cond, rargs := labelCondition(r, isDense(1+i))
 		where = append(where, cond)
 		args = append(args, rargs...)
 	}
@@ -125,22 +243,22 @@ func modelsSQL(q store.ModelQuery, count bool) (string, []any) {
 		args = append(args, pattern, pattern)
 	}
 	if q.NonCompliant {
-		where = append(where, "m.compliance = ?")
+		where = append(where, col("m.compliance")+" = ?")
 		args = append(args, string(api.NonCompliant))
 	}
 	if !q.DeadlineBefore.IsZero() {
-		where = append(where, "m.deadline != '' AND m.deadline <= ?")
+		where = append(where, col("m.deadline")+" != '' AND m.deadline <= ?")
 		args = append(args, formatTime(q.DeadlineBefore))
 	}
-	if q.After != "" && !count {
+	if after != "" {
 		where = append(where, "m.model_id > ?")
-		args = append(args, q.After)
+		args = append(args, after)
 	}
 	var b strings.Builder
 	if count {
 		b.WriteString("SELECT COUNT(*) FROM models m")
 	} else {
-		b.WriteString("SELECT m.doc FROM models m")
+		b.WriteString("SELECT m.model_id, m.revision, m.doc FROM models m")
 	}
 	if len(where) > 0 {
 		b.WriteString(" WHERE ")
@@ -154,7 +272,7 @@ func modelsSQL(q store.ModelQuery, count bool) (string, []any) {
 }
 
 func (s queries) CountModels(ctx context.Context, q store.ModelQuery) (int64, error) {
-	query, args := modelsSQL(q, true)
+	query, args := modelsSQL(q, true, nil)
 	var n int64
 	if err := s.queryRow(ctx, query, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("sqlite: count models: %w", err)
@@ -162,27 +280,36 @@ func (s queries) CountModels(ctx context.Context, q store.ModelQuery) (int64, er
 	return n, nil
 }
 
-func labelCondition(r labels.Requirement) (string, []any) {
-	const sub = "m.pk IN (SELECT model_pk FROM model_labels WHERE key = ?"
+// labelCondition is the SQL condition of one label requirement. Positive
+// ones run sparse or dense (see planMemberships); negative ones always
+// probe each model's labels.
+func labelCondition(r labels.Requirement, dense bool) (string, []any) {
+	const (
+		sparse = "m.pk IN (SELECT model_pk FROM model_labels WHERE key = ?"
+		probe  = "EXISTS (SELECT 1 FROM model_labels l WHERE l.model_pk = m.pk AND l.key = ?"
+	)
+	positive := sparse
+	if dense {
+		positive = probe
+	}
 	switch r.Op {
 	case labels.Equals:
-		return sub + " AND value = ?)", []any{r.Key, r.Values[0]}
+		return positive + " AND value = ?)", []any{r.Key, r.Values[0]}
 	case labels.NotEquals:
-		return "NOT " + sub + " AND value = ?)", []any{r.Key, r.Values[0]}
+		return "NOT " + probe + " AND l.value = ?)", []any{r.Key, r.Values[0]}
 	case labels.In, labels.NotIn:
 		args := []any{r.Key}
 		for _, v := range r.Values {
 			args = append(args, v)
 		}
-		cond := sub + " AND value IN (" + placeholders(len(r.Values)) + "))"
 		if r.Op == labels.NotIn {
-			cond = "NOT " + cond
+			return "NOT " + probe + " AND l.value IN (" + placeholders(len(r.Values)) + "))", args
 		}
-		return cond, args
+		return positive + " AND value IN (" + placeholders(len(r.Values)) + "))", args
 	case labels.Exists:
-		return sub + ")", []any{r.Key}
+		return positive + ")", []any{r.Key}
 	case labels.DoesNotExist:
-		return "NOT " + sub + ")", []any{r.Key}
+		return "NOT " + probe + ")", []any{r.Key}
 	}
 	panic(fmt.Sprintf("sqlite: unknown label operator %v", r.Op))
 }

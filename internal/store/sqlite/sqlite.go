@@ -19,6 +19,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
@@ -36,6 +37,9 @@ type Options struct {
 	Synchronous string
 	// ReadConns is the size of the read pool; 0 means twice the CPUs.
 	ReadConns int
+	// CheckpointInterval is how often the write-ahead log is copied back
+	// into the database file, off the write path; 0 means every second.
+	CheckpointInterval time.Duration
 }
 
 // Store is a store.Store on one SQLite file.
@@ -47,6 +51,13 @@ type Store struct {
 	mu         sync.Mutex
 	writer     *sql.Conn
 	writeCache *stmtCache
+	// checkpointer copies the write-ahead log into the database file in
+	// the background, so that no commit pays for it; stop ends it.
+	checkpointer *sql.DB
+	stop         chan struct{}
+	stopped      chan struct{}
+	closeOnce    sync.Once
+	closeErr     error
 	queries
 }
 
@@ -107,13 +118,48 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
 	}
 	conn, err := w.Conn(ctx)
+	if err == nil {
+		// Commits do not checkpoint; the checkpointer does.
+		_, err = conn.ExecContext(ctx, "PRAGMA wal_autocheckpoint = 0")
+	}
 	if err != nil {
 		w.Close()
 		r.Close()
 		return nil, fmt.Errorf("sqlite: open %s for writing: %w", path, err)
 	}
-	return &Store{write: w, read: r, writer: conn, writeCache: newStmtCache(conn),
-		queries: queries{q: r, cache: newStmtCache(r)}}, nil
+	cp, err := sql.Open("sqlite", "file:"+path+"?"+pragmas.Encode())
+	if err != nil {
+		conn.Close()
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("sqlite: open %s for checkpoints: %w", path, err)
+	}
+	cp.SetMaxOpenConns(1)
+	s := &Store{write: w, read: r, writer: conn, writeCache: newStmtCache(conn), checkpointer: cp,
+		stop: make(chan struct{}), stopped: make(chan struct{}), queries: queries{q: r, cache: newStmtCache(r)}}
+	interval := opts.CheckpointInterval
+	if interval <= 0 {
+		interval = time.Second
+	}
+	go s.checkpoints(interval)
+	return s, nil
+}
+
+// checkpoints copies the write-ahead log into the database file every
+// interval. PASSIVE checkpoints never block writers or readers; they copy
+// what no reader still needs, and the next one copies the rest.
+func (s *Store) checkpoints(interval time.Duration) {
+	defer close(s.stopped)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			_, _ = s.checkpointer.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+		}
+	}
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
@@ -159,10 +205,18 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close implements store.Store. It lets SQLite refresh its query planner
 // statistics, then closes both pools.
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() { s.closeErr = s.close() })
+	return s.closeErr
+}
+
+func (s *Store) close() error {
+	close(s.stop)
+	<-s.stopped
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	_, optErr := s.writer.ExecContext(context.Background(), "PRAGMA optimize")
+	_, cpErr := s.writer.ExecContext(context.Background(), "PRAGMA wal_checkpoint(TRUNCATE)")
 	s.writeCache.close()
 	s.cache.close()
-	return errors.Join(optErr, s.writer.Close(), s.read.Close(), s.write.Close())
+	return errors.Join(optErr, cpErr, s.writer.Close(), s.checkpointer.Close(), s.read.Close(), s.write.Close())
 }

@@ -253,6 +253,12 @@ func testListFilters(t *testing.T, s store.Store) {
 			if g := ids(got); !reflect.DeepEqual(g, tt.want) {
 				t.Errorf("ListModels(%+v) = %v, want %v", tt.q, g, tt.want)
 			}
+			if g := pageAll(t, s, tt.q, 1); !reflect.DeepEqual(g, tt.want) {
+				t.Errorf("paging %+v one by one = %v, want %v", tt.q, g, tt.want)
+			}
+			if n, err := s.CountModels(context.Background(), tt.q); err != nil || n != int64(len(tt.want)) {
+				t.Errorf("CountModels(%+v) = %d, %v; want %d", tt.q, n, err, len(tt.want))
+			}
 		})
 	}
 }
@@ -294,8 +300,33 @@ func testListLabelSelectors(t *testing.T, s store.Store) {
 			if g := ids(got); !reflect.DeepEqual(g, append([]string{}, want...)) {
 				t.Errorf("store and Selector.Matches disagree on %s: store %v, Matches %v", tt.sel, g, want)
 			}
+			// Small pages make common labels take the other plan (walking
+			// models and probing); the answer must be the same.
+			if g := pageAll(t, s, store.ModelQuery{Labels: sel, Capability: ""}, 1); !reflect.DeepEqual(g, tt.want) {
+				t.Errorf("paging labels=%s one by one = %v, want %v", tt.sel, g, tt.want)
+			}
 		})
 	}
+}
+
+// pageAll lists every model q selects, size models a page.
+func pageAll(t *testing.T, s store.Store, q store.ModelQuery, size int) []string {
+	t.Helper()
+	out := []string{}
+	q.Limit = size
+	for range 1000 {
+		page, err := s.ListModels(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, ids(page)...)
+		if len(page) < size {
+			return out
+		}
+		q.After = page[len(page)-1].ModelID
+	}
+	t.Fatal("pagination does not end")
+	return nil
 }
 
 func testListPagination(t *testing.T, s store.Store) {
