@@ -34,8 +34,15 @@ type FieldError struct {
 // Error makes a Problem usable as a Go error, as the client returns it.
 func (p *Problem) Error() string {
 	var b strings.Builder
-	b.WriteString(p.Title)
-	if p.Detail != "" {
+	// "title: detail", unless the detail already says what the title does
+	// ("not found: model x not found").
+	switch {
+	case p.Detail == "":
+		b.WriteString(p.Title)
+	case strings.Contains(strings.ToLower(p.Detail), strings.ToLower(p.Title)):
+		b.WriteString(p.Detail)
+	default:
+		b.WriteString(p.Title)
 		b.WriteString(": ")
 		b.WriteString(p.Detail)
 	}

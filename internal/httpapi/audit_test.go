@@ -792,6 +792,17 @@ func TestAuditEntryCommitsWithItsChange(t *testing.T) {
 			t.Errorf("%s with the audit log failing: %d %s, want 500", w.name, code, body)
 		}
 	}
+	// A refused write whose denial cannot be recorded is still refused, and
+	// the answer says the denial is not on record.
+	mini := "openai/gpt-5-mini"
+	fail.Store(false)
+	s.write(t, "POST", "/v1/models", mustJSON(t, fullDocument(mini)))
+	size++
+	fail.Store(true)
+	code, _, body := s.send(t, "PUT", "/v1/models/"+mini+"/classification", []byte(`{"role":"general","reason":"r"}`))
+	if p := problemOf(t, body); code != http.StatusUnprocessableEntity || !strings.Contains(p.Detail, "record the denial") {
+		t.Errorf("a refusal whose denial cannot be recorded: %d %s, want 422 saying the denial is not recorded", code, body)
+	}
 	fail.Store(false)
 
 	if code, _, _ := s.send(t, "GET", "/v1/models/meta/llama-never", nil); code != http.StatusNotFound {
