@@ -74,7 +74,7 @@ func Encode(e *Entry) ([]byte, error) {
 	if c.Failed == nil {
 		c.Failed = []FailedRule{}
 	}
-	b, err := json.Marshal(&c)
+	b, err := api.Marshal(&c)
 	if err != nil {
 		return nil, fmt.Errorf("audit: encode entry %d: %w", e.Seq, err)
 	}
@@ -96,7 +96,7 @@ func DocumentHash(m *api.Model) string {
 	if m == nil {
 		return ""
 	}
-	b, err := json.Marshal(m)
+	b, err := api.Marshal(m)
 	if err != nil {
 		return ""
 	}

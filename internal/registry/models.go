@@ -93,7 +93,7 @@ func (s *Service) PatchModel(ctx context.Context, id string, patch []byte, opts 
 			if cur == nil {
 				return nil, "", "", errs.E(errs.NotFound, "model %s not found", id)
 			}
-			before, err := json.Marshal(cur)
+			before, err := api.Marshal(cur)
 			if err != nil {
 				return nil, "", "", fmt.Errorf("registry: patch %s: %w", id, err)
 			}

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -20,7 +19,7 @@ type txn struct {
 }
 
 func (t *txn) PutModel(ctx context.Context, m *api.Model) error {
-	doc, err := json.Marshal(m)
+	doc, err := api.Marshal(m)
 	if err != nil {
 		return fmt.Errorf("sqlite: put model %s: %w", m.ModelID, err)
 	}
@@ -91,7 +90,7 @@ func (t *txn) AppendRevision(ctx context.Context, r *api.Revision) error {
 	}
 	var doc []byte
 	if r.Model != nil {
-		if doc, err = json.Marshal(r.Model); err != nil {
+		if doc, err = api.Marshal(r.Model); err != nil {
 			return fmt.Errorf("sqlite: append revision of %s: %w", r.ModelID, err)
 		}
 	}
