@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/hivellm/modelgov/api"
+	"github.com/hivellm/modelgov/internal/registry"
 )
 
 func aliasName(r *http.Request) string {
@@ -20,22 +21,20 @@ func (s *Server) getAlias(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) moveAlias(w http.ResponseWriter, r *http.Request) error {
-	opts, err := s.writeOptions(r)
-	if err != nil {
-		return err
-	}
-	var mv api.AliasMove
-	if err := s.decodeJSON(w, r, &mv); err != nil {
-		return s.bodyError(w, r, err)
-	}
-	res, err := s.reg.MoveAlias(r.Context(), aliasName(r), mv, opts)
-	if err != nil {
-		return err
-	}
+	return writeJSONBody(s, w, r, func(mv api.AliasMove, opts registry.WriteOptions) (*registry.Result, error) {
+		return s.reg.MoveAlias(r.Context(), aliasName(r), mv, opts)
+	})
+}
+
+// writeAliasResult answers the result of an alias write: the alias after
+// it, with its ETag and Modelgov-Outcome, and 201 with Location when the
+// write created the alias. Alias writes are not replayed, so it never
+// sends Idempotent-Replayed.
+func writeAliasResult(w http.ResponseWriter, res *registry.Result) error {
 	w.Header().Set("Modelgov-Outcome", string(res.Outcome))
 	w.Header().Set("ETag", etag(res.Alias.ResourceVersion))
 	status := http.StatusOK
-	if res.Outcome == "created" {
+	if res.Outcome == registry.Created {
 		status = http.StatusCreated
 		w.Header().Set("Location", "/v1/aliases/"+res.Alias.Name)
 	}

@@ -6,38 +6,19 @@ import (
 
 	"github.com/hivellm/modelgov/api"
 	"github.com/hivellm/modelgov/internal/errs"
+	"github.com/hivellm/modelgov/internal/registry"
 )
 
 func (s *Server) classifyModel(w http.ResponseWriter, r *http.Request) error {
-	opts, err := s.writeOptions(r)
-	if err != nil {
-		return err
-	}
-	var c api.Classification
-	if err := s.decodeJSON(w, r, &c); err != nil {
-		return s.bodyError(w, r, err)
-	}
-	res, err := s.reg.Classify(r.Context(), modelID(r), c, opts)
-	if err != nil {
-		return err
-	}
-	return s.writeResult(w, res)
+	return writeJSONBody(s, w, r, func(c api.Classification, opts registry.WriteOptions) (*registry.Result, error) {
+		return s.reg.Classify(r.Context(), modelID(r), c, opts)
+	})
 }
 
 func (s *Server) grantExemption(w http.ResponseWriter, r *http.Request) error {
-	opts, err := s.writeOptions(r)
-	if err != nil {
-		return err
-	}
-	var req api.ExemptionRequest
-	if err := s.decodeJSON(w, r, &req); err != nil {
-		return s.bodyError(w, r, err)
-	}
-	res, err := s.reg.GrantExemption(r.Context(), modelID(r), req, opts)
-	if err != nil {
-		return err
-	}
-	return s.writeResult(w, res)
+	return writeJSONBody(s, w, r, func(req api.ExemptionRequest, opts registry.WriteOptions) (*registry.Result, error) {
+		return s.reg.GrantExemption(r.Context(), modelID(r), req, opts)
+	})
 }
 
 func (s *Server) revokeExemption(w http.ResponseWriter, r *http.Request) error {

@@ -17,8 +17,13 @@ import (
 	"github.com/hivellm/modelgov/internal/registry"
 )
 
-// Media types a model document may be sent as.
-var documentTypes = []string{"application/json", "application/yaml", "application/x-yaml", "text/yaml"}
+// Media types a request body may be sent as: a model document (or policy
+// bundle), a JSON merge patch, and the small JSON values of other writes.
+var (
+	documentTypes = []string{"application/json", "application/yaml", "application/x-yaml", "text/yaml"}
+	patchTypes    = []string{"application/merge-patch+json", "application/json"}
+	jsonTypes     = []string{"application/json"}
+)
 
 // readBody reads a request body of one of the accepted media types (an
 // absent Content-Type is taken as the first), at most s.maxBody bytes.
@@ -59,13 +64,19 @@ func (e *mediaTypeError) Error() string {
 	return fmt.Sprintf("Content-Type %q is not accepted here; send one of %s", e.got, strings.Join(e.accepted, ", "))
 }
 
-// decodeJSON decodes a small JSON request body strictly: unknown fields and
-// trailing data are refused.
+// decodeJSON decodes a small JSON request body strictly, as unmarshalBody
+// does.
 func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
-	body, err := s.readBody(w, r, "application/json")
+	body, err := s.readBody(w, r, jsonTypes...)
 	if err != nil {
 		return err
 	}
+	return unmarshalBody(body, v)
+}
+
+// unmarshalBody decodes a small JSON request body strictly: unknown fields
+// and trailing data are refused.
+func unmarshalBody(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -132,7 +143,14 @@ func writeModel(w http.ResponseWriter, status int, m *api.Model) error {
 
 func modelLocation(id string) string { return "/v1/models/" + id }
 
+// writeResult answers the result of a write: the alias after an alias
+// write (see writeAliasResult), the model after any other, with its ETag,
+// Modelgov-Outcome, Idempotent-Replayed when the answer is a replay, and
+// 201 with Location when the write created the model.
 func (s *Server) writeResult(w http.ResponseWriter, res *registry.Result) error {
+	if res.Alias != nil {
+		return writeAliasResult(w, res)
+	}
 	w.Header().Set("Modelgov-Outcome", string(res.Outcome))
 	if res.Replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
@@ -145,68 +163,64 @@ func (s *Server) writeResult(w http.ResponseWriter, res *registry.Result) error 
 	return writeModel(w, status, res.Model)
 }
 
-func (s *Server) createModel(w http.ResponseWriter, r *http.Request) error {
+// writeBody serves a write whose request body is sent in one of the
+// accepted media types: it reads the write options (If-Match,
+// Idempotency-Key), then the body, makes the write with both and answers
+// its result with writeResult. An unsupported media type is answered here
+// (see bodyError); other errors are returned for writeError to answer.
+func (s *Server) writeBody(w http.ResponseWriter, r *http.Request, accepted []string,
+	write func(body []byte, opts registry.WriteOptions) (*registry.Result, error)) error {
 	opts, err := s.writeOptions(r)
 	if err != nil {
 		return err
 	}
-	body, err := s.readBody(w, r, documentTypes...)
+	body, err := s.readBody(w, r, accepted...)
 	if err != nil {
 		return s.bodyError(w, r, err)
 	}
-	res, err := s.reg.CreateModel(r.Context(), body, opts)
+	res, err := write(body, opts)
 	if err != nil {
 		return err
 	}
 	return s.writeResult(w, res)
+}
+
+// writeJSONBody serves a write whose request body is a small JSON value
+// of type T, sent as application/json and decoded strictly (see
+// unmarshalBody), as writeBody does.
+func writeJSONBody[T any](s *Server, w http.ResponseWriter, r *http.Request,
+	write func(v T, opts registry.WriteOptions) (*registry.Result, error)) error {
+	return s.writeBody(w, r, jsonTypes, func(body []byte, opts registry.WriteOptions) (*registry.Result, error) {
+		var v T
+		if err := unmarshalBody(body, &v); err != nil {
+			return nil, err
+		}
+		return write(v, opts)
+	})
+}
+
+func (s *Server) createModel(w http.ResponseWriter, r *http.Request) error {
+	return s.writeBody(w, r, documentTypes, func(body []byte, opts registry.WriteOptions) (*registry.Result, error) {
+		return s.reg.CreateModel(r.Context(), body, opts)
+	})
 }
 
 func (s *Server) applyModel(w http.ResponseWriter, r *http.Request) error {
-	opts, err := s.writeOptions(r)
-	if err != nil {
-		return err
-	}
-	body, err := s.readBody(w, r, documentTypes...)
-	if err != nil {
-		return s.bodyError(w, r, err)
-	}
-	res, err := s.reg.ApplyModel(r.Context(), body, opts)
-	if err != nil {
-		return err
-	}
-	return s.writeResult(w, res)
+	return s.writeBody(w, r, documentTypes, func(body []byte, opts registry.WriteOptions) (*registry.Result, error) {
+		return s.reg.ApplyModel(r.Context(), body, opts)
+	})
 }
 
 func (s *Server) replaceModel(w http.ResponseWriter, r *http.Request) error {
-	opts, err := s.writeOptions(r)
-	if err != nil {
-		return err
-	}
-	body, err := s.readBody(w, r, documentTypes...)
-	if err != nil {
-		return s.bodyError(w, r, err)
-	}
-	res, err := s.reg.ReplaceModel(r.Context(), modelID(r), body, opts)
-	if err != nil {
-		return err
-	}
-	return s.writeResult(w, res)
+	return s.writeBody(w, r, documentTypes, func(body []byte, opts registry.WriteOptions) (*registry.Result, error) {
+		return s.reg.ReplaceModel(r.Context(), modelID(r), body, opts)
+	})
 }
 
 func (s *Server) patchModel(w http.ResponseWriter, r *http.Request) error {
-	opts, err := s.writeOptions(r)
-	if err != nil {
-		return err
-	}
-	body, err := s.readBody(w, r, "application/merge-patch+json", "application/json")
-	if err != nil {
-		return s.bodyError(w, r, err)
-	}
-	res, err := s.reg.PatchModel(r.Context(), modelID(r), body, opts)
-	if err != nil {
-		return err
-	}
-	return s.writeResult(w, res)
+	return s.writeBody(w, r, patchTypes, func(patch []byte, opts registry.WriteOptions) (*registry.Result, error) {
+		return s.reg.PatchModel(r.Context(), modelID(r), patch, opts)
+	})
 }
 
 func (s *Server) deleteModel(w http.ResponseWriter, r *http.Request) error {
@@ -222,19 +236,9 @@ func (s *Server) deleteModel(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) changeLifecycle(w http.ResponseWriter, r *http.Request) error {
-	opts, err := s.writeOptions(r)
-	if err != nil {
-		return err
-	}
-	var ch api.LifecycleChange
-	if err := s.decodeJSON(w, r, &ch); err != nil {
-		return s.bodyError(w, r, err)
-	}
-	res, err := s.reg.ChangeLifecycle(r.Context(), modelID(r), ch, opts)
-	if err != nil {
-		return err
-	}
-	return s.writeResult(w, res)
+	return writeJSONBody(s, w, r, func(ch api.LifecycleChange, opts registry.WriteOptions) (*registry.Result, error) {
+		return s.reg.ChangeLifecycle(r.Context(), modelID(r), ch, opts)
+	})
 }
 
 // bodyError answers an unsupported media type itself (the only HTTP-level

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hivellm/modelgov/api"
 	"github.com/hivellm/modelgov/internal/errs"
+	"github.com/hivellm/modelgov/internal/schema"
 )
 
 //go:embed default.yaml
@@ -86,7 +87,7 @@ func parseJSON(text []byte) (*Bundle, error) {
 		return nil, errs.Wrap(errs.Other, err, "normalize params")
 	}
 	if fields := b.check(); len(fields) > 0 {
-		return nil, errs.InvalidFields("the policy bundle is not valid", sortFields(fields))
+		return nil, errs.InvalidFields("the policy bundle is not valid", schema.SortFields(fields))
 	}
 	return &b, nil
 }
@@ -137,7 +138,7 @@ func (b *Bundle) check() []api.FieldError {
 		}
 	}
 	for k, v := range b.Params {
-		if at, ok := tooDeep(v, "/params/"+escape(k), 1); !ok {
+		if at, ok := tooDeep(v, schema.Pointer("params", k), 1); !ok {
 			fields = append(fields, api.FieldError{Pointer: at, Message: fmt.Sprintf("params nest more than %d levels deep", MaxParamsDepth)})
 		}
 	}
@@ -159,7 +160,7 @@ func tooDeep(v any, at string, depth int) (string, bool) {
 		}
 	case map[string]any:
 		for k, e := range v {
-			if p, ok := tooDeep(e, at+"/"+escape(k), depth+1); !ok {
+			if p, ok := tooDeep(e, at+schema.Pointer(k), depth+1); !ok {
 				return p, false
 			}
 		}

@@ -122,7 +122,7 @@ func TestParseErrors(t *testing.T) {
 		{name: "unknown field", doc: head + "rules: []\n", kind: errs.Invalid, fields: []api.FieldError{
 			{Pointer: "/rules", Message: `unknown field "rules"`}}},
 		{name: "bad rule id", doc: head + "validation:\n" + rule("Has_Caps"), kind: errs.Invalid, fields: []api.FieldError{
-			{Pointer: "/validation/0/id", Message: patternMessage(`^[a-z0-9][a-z0-9-]{0,62}$`)}}},
+			{Pointer: "/validation/0/id", Message: patternMessages[`^[a-z0-9][a-z0-9-]{0,62}$`]}}},
 		{name: "rule without expression", doc: head + "validation:\n  - id: a\n", kind: errs.Invalid, fields: []api.FieldError{
 			{Pointer: "/validation/0/expression", Message: "is required"}}},
 		{name: "bad action", doc: head + "validation:\n  - {id: a, expression: 'true', action: audit}\n", kind: errs.Invalid,

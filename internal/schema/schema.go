@@ -7,6 +7,9 @@
 // validated as written in the proposal and then upgraded to 1.1. Every error
 // is an [*errs.Error]: Malformed when the bytes are not a JSON or YAML object,
 // Invalid with one [api.FieldError] per failing field otherwise.
+//
+// A [Translator] puts the errors of a JSON Schema into those field errors;
+// internal/policy uses it for the policy bundle's schema too.
 package schema
 
 import (
@@ -21,8 +24,6 @@ import (
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
 
 	"github.com/hivellm/modelgov/api"
 	"github.com/hivellm/modelgov/internal/errs"
@@ -88,7 +89,7 @@ type Decoded struct {
 // built once by New and is safe for concurrent use.
 type Validator struct {
 	v10, v11 *jsonschema.Schema
-	printer  *message.Printer // for the library's messages that have no translation here
+	fields   Translator
 }
 
 // New compiles the embedded schemas.
@@ -113,7 +114,7 @@ func New() (*Validator, error) {
 			return nil, fmt.Errorf("add schema %s: %w", f.path, err)
 		}
 	}
-	v := &Validator{printer: message.NewPrinter(language.English)}
+	v := &Validator{fields: Translator{Patterns: patternMessages, Locations: locationMessages, KeyNames: keyNames}}
 	var err error
 	if v.v10, err = c.Compile(ModelV10ID); err != nil {
 		return nil, fmt.Errorf("compile schema %s: %w", ModelV10ID, err)
@@ -227,12 +228,12 @@ func (v *Validator) checkModel(m *api.Model) ([]api.FieldError, error) {
 func (v *Validator) check(s *jsonschema.Schema, doc any) []api.FieldError {
 	var fields []api.FieldError
 	if err := s.Validate(doc); err != nil {
-		fields = v.fieldErrors(err)
+		fields = v.fields.FieldErrors(err)
 	}
 	if s == v.v11 {
 		fields = append(fields, ruleErrors(doc)...)
 	}
-	return sortFields(fields)
+	return SortFields(fields)
 }
 
 // modelIDSyntax is the pattern of model_id in schema 1.1.
