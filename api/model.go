@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -217,4 +218,32 @@ func (m *Model) Clone() *Model {
 		panic(fmt.Sprintf("api: unmarshal model: %v", err))
 	}
 	return &c
+}
+
+// legacyRoles maps the words the HiveLLM ecosystem's files use for roles
+// (its roster's groups, its evaluation statuses) to modelgov's roles.
+var legacyRoles = map[string]Role{
+	"generals":      RoleGeneral,
+	"collaborator":  RoleSpecialist,
+	"collaborators": RoleSpecialist,
+	"contributor":   RoleSpecialist,
+	"contributors":  RoleSpecialist,
+	"specialists":   RoleSpecialist,
+	"rejected":      RoleExperimental,
+}
+
+// ParseRole reads a role, accepting beside modelgov's own words (none,
+// general, specialist, experimental) those of the ecosystem's existing
+// files: generals → general; collaborator(s), contributor(s) and specialists
+// → specialist; rejected (a model refused a role) → experimental. Case and
+// surrounding spaces do not matter. The mapping is documented in
+// docs/POLICY.md.
+func ParseRole(word string) (Role, bool) {
+	w := strings.ToLower(strings.TrimSpace(word))
+	switch r := Role(w); r {
+	case RoleNone, RoleGeneral, RoleSpecialist, RoleExperimental:
+		return r, true
+	}
+	r, ok := legacyRoles[w]
+	return r, ok
 }

@@ -24,8 +24,11 @@ const MaxExemption = 365 * 24 * time.Hour
 // who may classify.
 func (s *Service) Classify(ctx context.Context, id string, c api.Classification, opts WriteOptions) (*Result, error) {
 	var fields []api.FieldError
-	if err := oneOf("role", string(c.Role), roles); err != nil || c.Role == "" {
-		fields = append(fields, api.FieldError{Pointer: "/role", Message: "must be one of none, general, specialist, experimental"})
+	if role, ok := api.ParseRole(string(c.Role)); ok {
+		c.Role = role
+	} else {
+		fields = append(fields, api.FieldError{Pointer: "/role", Message: "must be one of none, general, specialist, experimental " +
+			"(or the ecosystem's words: generals, collaborator, contributor, rejected)"})
 	}
 	if r := strings.TrimSpace(c.Reason); r == "" || len(r) > 1024 {
 		fields = append(fields, api.FieldError{Pointer: "/reason", Message: "a reason of 1 to 1024 characters is required"})
