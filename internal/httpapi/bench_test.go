@@ -7,7 +7,6 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -26,11 +25,9 @@ import (
 	"testing"
 	"time"
 
-	_ "modernc.org/sqlite" // the database/sql driver "sqlite", for EXPLAIN QUERY PLAN
 
 	"github.com/hivellm/modelgov/api"
 	"github.com/hivellm/modelgov/internal/httpapi"
-	"github.com/hivellm/modelgov/internal/labels"
 	"github.com/hivellm/modelgov/internal/registry"
 	"github.com/hivellm/modelgov/internal/schema"
 	"github.com/hivellm/modelgov/internal/store/sqlite"
@@ -518,9 +515,6 @@ func BenchmarkHTTP(b *testing.B) {
 			seeded := filepath.Join(b.TempDir(), "modelgov.db")
 			seed(b, seeded, n)
 			b.Cleanup(func() { b.Logf("load average after the %s benchmarks: %s", size.name, loadAverage()) })
-			for _, p := range explainListQueries(b, seeded, n) {
-				b.Logf("%s", p)
-			}
 
 			// Every benchmark starts its own server: the reads over the
 			// seeded file, the writes over a copy of it.
@@ -588,201 +582,6 @@ func BenchmarkHTTP(b *testing.B) {
 			}
 			bench("patch", "req/s", true, false, patch)
 			bench("patch-parallel", "req/s", true, true, patch)
-		})
-	}
-}
-
-// listSQL builds the query that the SQLite store runs for a list request,
-// in the shape of modelsSQL in internal/store/sqlite/queries.go (which is
-// not exported; the compliance filters are left out): keep the two in step.
-func listSQL(q url.Values, after string, limit int) (string, []any, error) {
-	var (
-		where []string
-		args  []any
-	)
-	for _, f := range []struct{ param, column string }{
-		{"provider", "m.provider"}, {"family", "m.family"}, {"status", "m.status"},
-		{"role", "m.role"}, {"size_class", "m.size_class"},
-	} {
-		if v := q.Get(f.param); v != "" {
-			where = append(where, f.column+" = ?")
-			args = append(args, v)
-		}
-	}
-	if c := q.Get("capability"); c != "" {
-		where = append(where, "m.pk IN (SELECT model_pk FROM model_capabilities WHERE capability = ?)")
-		args = append(args, c)
-	}
-	sel, err := labels.Parse(q.Get("labels"))
-	if err != nil {
-		return "", nil, err
-	}
-	const sub = "m.pk IN (SELECT model_pk FROM model_labels WHERE key = ?"
-	for _, r := range sel {
-		switch r.Op {
-		case labels.Equals:
-			where = append(where, sub+" AND value = ?)")
-			args = append(args, r.Key, r.Values[0])
-		case labels.NotEquals:
-			where = append(where, "NOT "+sub+" AND value = ?)")
-			args = append(args, r.Key, r.Values[0])
-		case labels.Exists:
-			where = append(where, sub+")")
-			args = append(args, r.Key)
-		default:
-			return "", nil, fmt.Errorf("label operator %s is not mirrored here", r.Op)
-		}
-	}
-	if t := q.Get("q"); t != "" {
-		where = append(where, `(m.model_id LIKE ? ESCAPE '\' OR m.display_name LIKE ? ESCAPE '\')`)
-		args = append(args, "%"+t+"%", "%"+t+"%")
-	}
-	if after != "" {
-		where = append(where, "m.model_id > ?")
-		args = append(args, after)
-	}
-	query := "SELECT m.doc FROM models m"
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	return query + " ORDER BY m.model_id LIMIT ?", append(args, limit), nil
-}
-
-// A queryPlan is the EXPLAIN QUERY PLAN of one list query.
-type queryPlan struct {
-	name, query string
-	plan        []string // one line per step, indented under its parent
-}
-
-// fullScan reports whether the plan's cost grows with the registry: a SCAN
-// of m without an index, or a temporary B-tree to sort the rows (every
-// matching row is read and sorted before the first is returned).
-func (p queryPlan) fullScan() bool {
-	for _, step := range p.plan {
-		step = strings.TrimSpace(step)
-		if strings.HasPrefix(step, "SCAN m") && !strings.Contains(step, "USING") ||
-			strings.Contains(step, "TEMP B-TREE FOR ORDER BY") {
-			return true
-		}
-	}
-	return false
-}
-
-func (p queryPlan) String() string {
-	return fmt.Sprintf("EXPLAIN QUERY PLAN %s:\n  %s\n    %s", p.name, p.query, strings.Join(p.plan, "\n    "))
-}
-
-// explainListQueries returns the plans SQLite makes for the list queries of
-// the benchmarks, and a few more, on the database at path.
-func explainListQueries(tb testing.TB, path string, n int) []queryPlan {
-	tb.Helper()
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
-	if err != nil {
-		tb.Fatalf("open %s: %v", path, err)
-	}
-	defer db.Close()
-	type explained struct {
-		name  string
-		query url.Values
-		after string
-	}
-	cases := []explained{
-		{name: "list-unfiltered", query: url.Values{}},
-		{name: "list-unfiltered, second page", query: url.Values{}, after: benchModelID(100)},
-		{name: "list-by-status", query: url.Values{"status": {"active"}}},
-	}
-	for _, c := range listCases {
-		cases = append(cases, explained{name: c.name, query: c.query(n)})
-	}
-	cases = append(cases,
-		explained{name: "list-filtered, second page", query: listCases[0].query(n), after: benchModelID(n / 3)},
-		explained{name: "list-text-search", query: url.Values{"q": {"llama"}}},
-	)
-	var version string
-	if err := db.QueryRow(`SELECT sqlite_version()`).Scan(&version); err != nil {
-		tb.Fatalf("SQLite version: %v", err)
-	}
-	var stats int
-	if err := db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE name = 'sqlite_stat1'`).Scan(&stats); err != nil {
-		tb.Fatalf("planner statistics: %v", err)
-	}
-	if stats > 0 {
-		if err := db.QueryRow(`SELECT count(*) FROM sqlite_stat1`).Scan(&stats); err != nil {
-			tb.Fatalf("planner statistics: %v", err)
-		}
-	}
-	tb.Logf("SQLite %s; planner statistics: %d rows in sqlite_stat1", version, stats)
-	var plans []queryPlan
-	for _, c := range cases {
-		query, args, err := listSQL(c.query, c.after, 101)
-		if err != nil {
-			tb.Fatalf("%s: %v", c.name, err)
-		}
-		plan, err := explain(db, query, args)
-		if err != nil {
-			tb.Fatalf("%s: %v", c.name, err)
-		}
-		plans = append(plans, queryPlan{name: c.name, query: query, plan: plan})
-	}
-	return plans
-}
-
-// explain runs EXPLAIN QUERY PLAN and indents each step under its parent.
-func explain(db *sql.DB, query string, args []any) ([]string, error) {
-	rows, err := db.Query("EXPLAIN QUERY PLAN "+query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	depth := map[int]int{0: -1}
-	var plan []string
-	for rows.Next() {
-		var (
-			id, parent, unused int
-			detail             string
-		)
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			return nil, err
-		}
-		depth[id] = depth[parent] + 1
-		plan = append(plan, strings.Repeat("  ", depth[id])+detail)
-	}
-	return plan, rows.Err()
-}
-
-// TestListQueryPlans logs how SQLite runs the list queries on a small
-// seeded registry, with the planner statistics that the store gathers when
-// it closes and without them (a database that has not been closed since it
-// grew has none), and points out each plan whose cost grows with the
-// registry rather than with the page.
-func TestListQueryPlans(t *testing.T) {
-	if testing.Short() {
-		t.Skip("seeds a registry of 2,000 models")
-	}
-	const n = 2_000
-	path := filepath.Join(t.TempDir(), "modelgov.db")
-	seed(t, path, n)
-
-	bare := copyDatabase(t, path)
-	db, err := sql.Open("sqlite", "file:"+bare)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec("DELETE FROM sqlite_stat1"); err != nil {
-		t.Fatalf("drop planner statistics: %v", err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	for _, db := range []struct{ name, path string }{{"with statistics", path}, {"without statistics", bare}} {
-		t.Run(db.name, func(t *testing.T) {
-			for _, p := range explainListQueries(t, db.path, n) {
-				t.Logf("%s", p)
-				if p.fullScan() && p.name != "list-text-search" { // a substring search cannot use an index
-					t.Logf("NOT BOUNDED BY THE PAGE: %s reads or sorts every matching model", p.name)
-				}
-			}
 		})
 	}
 }

@@ -1,0 +1,108 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hivellm/modelgov/api"
+	"github.com/hivellm/modelgov/internal/labels"
+	"github.com/hivellm/modelgov/internal/store"
+)
+
+// TestListQueriesUseIndexes checks the plans SQLite makes for the list
+// queries the store builds, on a registry where some labels are common and
+// some rare: no list query scans the models table (text search aside), and
+// no query whose matches are many sorts them all before the first page.
+func TestListQueriesUseIndexes(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "modelgov.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const n = 3000
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	err = s.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
+		for i := range n {
+			provider := fmt.Sprintf("p%d", i%10)
+			m := &api.Model{SchemaVersion: api.SchemaVersion, ModelID: fmt.Sprintf("%s/m-%05d", provider, i), Provider: provider,
+				DisplayName: fmt.Sprint("M ", i), Family: fmt.Sprintf("f%d", i%60), SizeClass: api.SizeLarge,
+				Governance: &api.Governance{Role: api.RoleNone}, Lifecycle: &api.Lifecycle{Status: []api.Status{api.StatusActive, api.StatusProposed, api.StatusDeprecated}[i%3], Since: now},
+				Labels: map[string]string{"team": "core", "tier": []string{"gold", "test"}[i%2]}, Capabilities: []string{"chat"},
+				ResourceVersion: "1", CreatedAt: &now, UpdatedAt: &now}
+			if i%300 == 0 {
+				m.Labels["team"] = "audit"
+				m.Capabilities = append(m.Capabilities, "audio")
+			}
+			if err := tx.PutModel(ctx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel := func(s string) labels.Selector {
+		l, err := labels.Parse(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	tests := []struct {
+		name       string
+		q          store.ModelQuery
+		mayNotSort bool // the matches are many: sorting them all is not allowed
+	}{
+		{"all", store.ModelQuery{}, true},
+		{"next page", store.ModelQuery{After: "p3/m-00100"}, true},
+		{"provider and status", store.ModelQuery{Provider: "p7", Status: api.StatusActive}, true},
+		{"status", store.ModelQuery{Status: api.StatusActive}, true},
+		{"family", store.ModelQuery{Family: "f7"}, true},
+		{"common label", store.ModelQuery{Labels: sel("team=core,tier!=test")}, true},
+		{"common capability", store.ModelQuery{Capability: "chat"}, true},
+		{"label exists", store.ModelQuery{Labels: sel("tier")}, true},
+		{"rare label", store.ModelQuery{Labels: sel("team=audit")}, false},
+		{"rare capability", store.ModelQuery{Capability: "audio"}, false},
+		{"rare label within a provider", store.ModelQuery{Provider: "p0", Labels: sel("team=audit")}, false},
+		{"non-compliant", store.ModelQuery{NonCompliant: true}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.q.Limit = 101
+			plan, err := s.planMemberships(ctx, tt.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			query, args := modelsSQL(tt.q, false, plan)
+			rows, err := s.read.QueryContext(ctx, "EXPLAIN QUERY PLAN "+query, args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var steps []string
+			for rows.Next() {
+				var id, parent, notused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				steps = append(steps, detail)
+			}
+			text := strings.Join(steps, "\n")
+			for _, step := range steps {
+				if strings.HasPrefix(step, "SCAN m") && !strings.Contains(step, "USING") {
+					t.Errorf("%s scans the models table:\n%s\n%s", tt.name, query, text)
+				}
+			}
+			if tt.mayNotSort && strings.Contains(text, "TEMP B-TREE FOR ORDER BY") {
+				t.Errorf("%s sorts every match before the first page:\n%s\n%s", tt.name, query, text)
+			}
+		})
+	}
+}
