@@ -25,7 +25,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/hivellm/modelgov/api"
 	"github.com/hivellm/modelgov/internal/httpapi"
 	"github.com/hivellm/modelgov/internal/registry"
