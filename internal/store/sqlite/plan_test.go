@@ -95,6 +95,7 @@ func TestListQueriesUseIndexes(t *testing.T) {
 				steps = append(steps, detail)
 			}
 			text := strings.Join(steps, "\n")
+			t.Logf("%s\n%s", query, text)
 			for _, step := range steps {
 				if strings.HasPrefix(step, "SCAN m") && !strings.Contains(step, "USING") {
 					t.Errorf("%s scans the models table:\n%s\n%s", tt.name, query, text)
