@@ -315,52 +315,11 @@ type paramsInliner struct {
 // Optimize implements cel.ASTOptimizer.
 func (o *paramsInliner) Optimize(ctx *cel.OptimizerContext, a *ast.AST) *ast.AST {
 	var targets []ast.Expr
-	var walk func(e ast.Expr, shadowed []string)
-	walk = func(e ast.Expr, shadowed []string) {
-		if path, ok := o.shapes.path(e, shadowed); ok {
-			if path[0] == "params" {
-				targets = append(targets, e)
-			}
-			return
+	o.shapes.walkPaths(a.Expr(), func(e ast.Expr, path []string) {
+		if path[0] == "params" {
+			targets = append(targets, e)
 		}
-		switch e.Kind() {
-		case ast.CallKind:
-			c := e.AsCall()
-			if c.IsMemberFunction() {
-				walk(c.Target(), shadowed)
-			}
-			for _, arg := range c.Args() {
-				walk(arg, shadowed)
-			}
-		case ast.SelectKind:
-			walk(e.AsSelect().Operand(), shadowed)
-		case ast.ListKind:
-			for _, el := range e.AsList().Elements() {
-				walk(el, shadowed)
-			}
-		case ast.MapKind:
-			for _, en := range e.AsMap().Entries() {
-				walk(en.AsMapEntry().Key(), shadowed)
-				walk(en.AsMapEntry().Value(), shadowed)
-			}
-		case ast.StructKind:
-			for _, f := range e.AsStruct().Fields() {
-				walk(f.AsStructField().Value(), shadowed)
-			}
-		case ast.ComprehensionKind:
-			c := e.AsComprehension()
-			walk(c.IterRange(), shadowed)
-			walk(c.AccuInit(), shadowed)
-			inner := append(slices.Clip(shadowed), c.IterVar(), c.AccuVar())
-			if c.HasIterVar2() {
-				inner = append(inner, c.IterVar2())
-			}
-			walk(c.LoopCondition(), inner)
-			walk(c.LoopStep(), inner)
-			walk(c.Result(), append(slices.Clip(shadowed), c.AccuVar()))
-		}
-	}
-	walk(a.Expr(), nil)
+	})
 	for _, e := range targets {
 		path, _ := o.shapes.path(e, nil)
 		v, found := lookup(o.params, path[1:])

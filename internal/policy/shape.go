@@ -242,13 +242,24 @@ func (s selection) String() string { return strings.Join(s.path, ".") }
 // Comprehension variables that shadow a variable are not followed.
 func (sh shapes) selections(e ast.Expr) []selection {
 	var out []selection
+	sh.walkPaths(e, func(e ast.Expr, path []string) {
+		if len(path) > 1 && !slices.ContainsFunc(out, func(s selection) bool { return slices.Equal(s.path, path) }) {
+			testOnly := e.Kind() == ast.SelectKind && e.AsSelect().IsTestOnly()
+			out = append(out, selection{path: path, id: e.ID(), testOnly: testOnly})
+		}
+	})
+	return out
+}
+
+// walkPaths calls visit, in order of appearance, for every outermost
+// expression of e that selects a field path from a variable in sh (the
+// expression and the path), and does not look inside it. Comprehension
+// variables that shadow a variable are not followed.
+func (sh shapes) walkPaths(e ast.Expr, visit func(e ast.Expr, path []string)) {
 	var walk func(e ast.Expr, shadowed []string)
 	walk = func(e ast.Expr, shadowed []string) {
 		if path, ok := sh.path(e, shadowed); ok {
-			if len(path) > 1 && !slices.ContainsFunc(out, func(s selection) bool { return slices.Equal(s.path, path) }) {
-				testOnly := e.Kind() == ast.SelectKind && e.AsSelect().IsTestOnly()
-				out = append(out, selection{path: path, id: e.ID(), testOnly: testOnly})
-			}
+			visit(e, path)
 			return
 		}
 		switch e.Kind() {
@@ -290,7 +301,6 @@ func (sh shapes) selections(e ast.Expr) []selection {
 		}
 	}
 	walk(e, nil)
-	return out
 }
 
 // path returns the field path e selects from a variable, if it is one.
