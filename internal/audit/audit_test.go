@@ -70,10 +70,9 @@ func TestEncodeGolden(t *testing.T) {
 	}
 }
 
-// TestEncodeEscapesHTMLCharacters documents what the encoding does today:
-// json.Marshal's default escaping of <, > and & in strings (the Entry doc
-// comment says "no HTML escaping"; see TestEncodeNoHTMLEscaping).
-func TestEncodeEscapesHTMLCharacters(t *testing.T) {
+// TestEncodeRoundTripsHTMLCharacters: an entry holding <, > and & decodes
+// back to itself and re-encodes to the same bytes.
+func TestEncodeRoundTripsHTMLCharacters(t *testing.T) {
 	e := &audit.Entry{Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Reason: "R&D <ok>"}
 	leaf, err := audit.Encode(e)
 	if err != nil {
