@@ -14,7 +14,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/hivellm/modelgov/api"
 )
@@ -25,44 +24,15 @@ const (
 	Denied  = "denied"
 )
 
-// Entry is one recorded decision. Its encoding (Encode) is the leaf of the
-// Merkle tree; the encoding is canonical: encoding/json of this struct,
-// fields in this order, times in UTC with nanoseconds, no HTML escaping,
-// no trailing newline. docs/AUDIT.md documents it for third parties.
-type Entry struct {
-	// Seq is the entry's index in the log; the first entry is 0.
-	Seq  int64     `json:"seq"`
-	Time time.Time `json:"time"`
-	// Principal and Roles name the caller.
-	Principal string   `json:"principal"`
-	Roles     []string `json:"roles"`
-	// Action is the write, as the policy names it (model.create, ...).
-	Action string `json:"action"`
-	// Target is what the write is about: a model id, an alias, a policy.
-	Target string `json:"target"`
-	// Outcome is allowed or denied.
-	Outcome string `json:"outcome"`
-	// Failed lists the rules that denied the write.
-	Failed []FailedRule `json:"failed"`
-	// PolicyVersion and PolicyHash name the bundle the decision was taken under.
-	PolicyVersion int64  `json:"policy_version"`
-	PolicyHash    string `json:"policy_hash"`
-	// Revision is the model revision the write created (0 when none).
-	Revision int64 `json:"revision"`
-	// Before and After are the hashes of the model document before and
-	// after the write ("sha256:<hex>" of its JSON), "" when there is none.
-	Before string `json:"before"`
-	After  string `json:"after"`
-	// Reason is the caller's reason, when the write had one.
-	Reason    string `json:"reason"`
-	RequestID string `json:"request_id"`
-}
+// Entry is one recorded decision, api.AuditRecord: its encoding (Encode) is
+// the leaf of the Merkle tree. The encoding is canonical: api.Marshal of the
+// struct, fields in their order, times in UTC with nanoseconds, no HTML
+// escaping, no trailing newline. docs/AUDIT.md documents it for third
+// parties.
+type Entry = api.AuditRecord
 
 // FailedRule is a rule that denied a write.
-type FailedRule struct {
-	ID      string `json:"id"`
-	Message string `json:"message"`
-}
+type FailedRule = api.AuditFailedRule
 
 // Encode returns the canonical encoding of e: the leaf bytes.
 func Encode(e *Entry) ([]byte, error) {

@@ -169,13 +169,10 @@ func served(leaf []byte, hash [32]byte) (*api.AuditEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &api.AuditEntry{Seq: e.Seq, Time: e.Time, Principal: e.Principal, Roles: e.Roles, Action: e.Action,
-		Target: e.Target, Outcome: e.Outcome, Failed: []api.AuditFailedRule{}, PolicyVersion: e.PolicyVersion,
-		PolicyHash: e.PolicyHash, Revision: e.Revision, Before: e.Before, After: e.After, Reason: e.Reason,
-		RequestID: e.RequestID, Leaf: leaf, Hash: base64.StdEncoding.EncodeToString(hash[:])}
-	for _, f := range e.Failed {
-		out.Failed = append(out.Failed, api.AuditFailedRule(f))
+	if e.Failed == nil {
+		e.Failed = []api.AuditFailedRule{}
 	}
+	out := &api.AuditEntry{AuditRecord: *e, Leaf: leaf, Hash: base64.StdEncoding.EncodeToString(hash[:])}
 	return out, nil
 }
 
