@@ -51,3 +51,45 @@ func TestApplyMalformed(t *testing.T) {
 		}
 	}
 }
+
+// FuzzApply: applying a patch never panics, and applying the same patch
+// twice gives what applying it once gives (RFC 7396 patches are idempotent).
+func FuzzApply(f *testing.F) {
+	for _, seed := range [][2]string{
+		{`{"a":"b"}`, `{"a":"c"}`},
+		{`{"a":{"b":"c"}}`, `{"a":{"b":"d","c":null}}`},
+		{`{"a":[1,2]}`, `{"a":null,"b":{"c":[{}]}}`},
+		{`{}`, `{"x":1e400}`},
+		{`{"n":1}`, `null`},
+		{`{"a":1}`, `{"a":`},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	f.Fuzz(func(t *testing.T, doc, patch string) {
+		once, err := Apply([]byte(doc), []byte(patch))
+		if err != nil {
+			return
+		}
+		if !json.Valid(once) {
+			t.Fatalf("Apply(%q, %q) = %q, not JSON", doc, patch, once)
+		}
+		var onceV any
+		if err := decode(once, &onceV); err != nil {
+			t.Fatal(err)
+		}
+		if _, isObject := onceV.(map[string]any); !isObject {
+			return // a non-object result cannot be patched again
+		}
+		twice, err := Apply(once, []byte(patch))
+		if err != nil {
+			t.Fatalf("applying %q again to %q: %v", patch, once, err)
+		}
+		var twiceV any
+		if err := decode(twice, &twiceV); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(onceV, twiceV) {
+			t.Errorf("patch %q is not idempotent on %q:\nonce  %s\ntwice %s", patch, doc, once, twice)
+		}
+	})
+}
