@@ -17,7 +17,7 @@ import (
 
 // newSigner returns a signer with a fresh key, and that key's signer half
 // (note.NewSigner's form), to sign arbitrary notes with it.
-func newSigner(t *testing.T, origin string) (*audit.Signer, note.Signer) {
+func newSigner(t testing.TB, origin string) (*audit.Signer, note.Signer) {
 	t.Helper()
 	dir := t.TempDir()
 	s, err := audit.LoadOrCreateSigner(dir, origin)
