@@ -8,6 +8,7 @@ import (
 	"github.com/hivellm/modelgov/api"
 	"github.com/hivellm/modelgov/internal/errs"
 	"github.com/hivellm/modelgov/internal/policy"
+	"github.com/hivellm/modelgov/internal/schema"
 	"github.com/hivellm/modelgov/internal/store"
 )
 
@@ -161,7 +162,7 @@ func (s *Service) AliasHistory(ctx context.Context, name string) (*api.AliasHist
 }
 
 func validAliasName(name string) error {
-	if !modelIDPattern.MatchString(name) {
+	if !schema.ValidID(name) {
 		return errs.E(errs.Malformed, "alias %q must be a lowercase slug \"namespace/name\", such as \"hivellm/chair\"", name)
 	}
 	return nil

@@ -241,6 +241,10 @@ const modelIDSyntax = `^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?/[a-z0-9]([a-z0-9._-]{
 
 var modelIDPattern = regexp.MustCompile(modelIDSyntax)
 
+// ValidID reports whether s has the syntax of a model_id, a lowercase slug
+// "provider/model"; alias names follow the same rule.
+func ValidID(s string) bool { return modelIDPattern.MatchString(s) }
+
 // ruleErrors checks the rules of schema 1.1 that JSON Schema cannot express.
 func ruleErrors(doc any) []api.FieldError {
 	obj, _ := doc.(map[string]any)
