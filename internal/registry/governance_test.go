@@ -462,3 +462,35 @@ func TestEvaluateDryRun(t *testing.T) {
 	}
 	_ = fmt.Sprint
 }
+
+// TestOnlyGovernorsManagePolicies: a bundle with no rules would let anyone
+// make a mini model a general, so only governors and admins may upload or
+// activate bundles, and a refusal is on record.
+func TestOnlyGovernorsManagePolicies(t *testing.T) {
+	s, _ := newService(t)
+	ctx := context.Background()
+	open := []byte("api_version: modelgov.dev/policy/v1\nname: open\n")
+	viewer := registry.WriteOptions{Caller: registry.Caller{Principal: "x", Roles: []string{"viewer"}}}
+	for _, who := range []registry.WriteOptions{viewer, maintainer, {Caller: registry.Caller{Principal: "nobody"}}} {
+		if _, err := s.UploadPolicy(ctx, open, who); !errs.Is(err, errs.Forbidden) {
+			t.Errorf("upload by %v: %v, want Forbidden", who.Caller.Roles, err)
+		}
+		if _, err := s.ActivatePolicy(ctx, 1, false, who); !errs.Is(err, errs.Forbidden) {
+			t.Errorf("activate by %v: %v, want Forbidden", who.Caller.Roles, err)
+		}
+	}
+	if list, _ := s.ListPolicies(ctx); len(list.Items) != 1 {
+		t.Errorf("refused uploads stored %d versions", len(list.Items)-1)
+	}
+	denied, err := s.AuditEntries(ctx, registry.AuditQuery{Outcome: "denied"})
+	if err != nil || len(denied.Items) != 6 || denied.Items[0].Failed[0].ID != "policy-managers" {
+		t.Errorf("denied entries = %+v, %v; want 6 naming policy-managers", denied, err)
+	}
+	p, err := s.UploadPolicy(ctx, open, governor)
+	if err != nil {
+		t.Fatalf("upload by a governor: %v", err)
+	}
+	if _, err := s.ActivatePolicy(ctx, p.Version, false, governor); err != nil {
+		t.Errorf("activate by a governor: %v", err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hivellm/modelgov/api"
+	"github.com/hivellm/modelgov/internal/audit"
 	"github.com/hivellm/modelgov/internal/errs"
 	"github.com/hivellm/modelgov/internal/policy"
 	"github.com/hivellm/modelgov/internal/store"
@@ -171,6 +172,9 @@ func (s *Service) UploadPolicy(ctx context.Context, doc []byte, opts WriteOption
 	}
 	var out *api.Policy
 	_, err = s.commit(ctx, write{opts: opts, do: func(ctx context.Context, tx store.Tx, now time.Time) (*Result, error) {
+		if err := requirePolicyManager(opts, now, "policy.upload", "policy/new"); err != nil {
+			return nil, err
+		}
 		list, err := tx.ListPolicies(ctx)
 		if err != nil {
 			return nil, err
@@ -196,6 +200,22 @@ func (s *Service) UploadPolicy(ctx context.Context, doc []byte, opts WriteOption
 		return nil, err
 	}
 	return out, nil
+}
+
+// requirePolicyManager refuses a policy upload or activation by a caller
+// who is neither governor nor admin; the refusal is recorded like any
+// refused decision. The rule is the registry's own, not a bundle's: a
+// bundle could otherwise lock out its own replacement, or open the way to
+// one that has no rules.
+func requirePolicyManager(opts WriteOptions, now time.Time, action, target string) error {
+	if hasRole(opts.Caller, "governor", "admin") {
+		return nil
+	}
+	const rule = "policy-managers"
+	msg := "only governors and admins may upload or activate policy bundles"
+	e := entry(opts, now, action, target)
+	e.Outcome, e.Failed = audit.Denied, []audit.FailedRule{{ID: rule, Message: msg}}
+	return &deniedWrite{err: &errs.Error{Kind: errs.Forbidden, Msg: fmt.Sprintf("%s (%s)", msg, rule)}, entry: e}
 }
 
 // GetPolicy returns a stored policy version.
@@ -243,6 +263,9 @@ func (s *Service) ActivatePolicy(ctx context.Context, version int64, dryRun bool
 	}
 	var out *api.Activation
 	_, err := s.commit(ctx, write{opts: opts, do: func(ctx context.Context, tx store.Tx, now time.Time) (*Result, error) {
+		if err := requirePolicyManager(opts, now, "policy.activate", fmt.Sprintf("policy/%d", version)); err != nil {
+			return nil, err
+		}
 		p, err := tx.GetPolicy(ctx, version)
 		if err != nil {
 			return nil, err
