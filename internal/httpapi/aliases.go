@@ -59,10 +59,7 @@ func (s *Server) deleteAlias(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) listAliases(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	if err := onlyParams(q, "target", "page_size", "page_token"); err != nil {
-		return err
-	}
-	size, err := intParam(q, "page_size")
+	size, err := pageParams(q, "target")
 	if err != nil {
 		return err
 	}

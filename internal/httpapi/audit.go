@@ -11,10 +11,7 @@ import (
 
 func (s *Server) auditEntries(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	if err := onlyParams(q, "model", "actor", "action", "outcome", "since", "until", "from", "page_size", "page_token"); err != nil {
-		return err
-	}
-	size, err := intParam(q, "page_size")
+	size, err := pageParams(q, "model", "actor", "action", "outcome", "since", "until", "from")
 	if err != nil {
 		return err
 	}

@@ -151,10 +151,7 @@ func (s *Server) reportCandidate(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) compliance(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	if err := onlyParams(q, "page_size", "page_token"); err != nil {
-		return err
-	}
-	size, err := intParam(q, "page_size")
+	size, err := pageParams(q)
 	if err != nil {
 		return err
 	}

@@ -272,10 +272,7 @@ func (s *Server) getModel(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) listModels(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	if err := onlyParams(q, "provider", "family", "status", "role", "size_class", "capability", "labels", "q", "page_size", "page_token"); err != nil {
-		return err
-	}
-	size, err := intParam(q, "page_size")
+	size, err := pageParams(q, "provider", "family", "status", "role", "size_class", "capability", "labels", "q")
 	if err != nil {
 		return err
 	}
@@ -310,10 +307,7 @@ func (s *Server) listModels(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) listRevisions(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	if err := onlyParams(q, "page_size", "page_token"); err != nil {
-		return err
-	}
-	size, err := intParam(q, "page_size")
+	size, err := pageParams(q)
 	if err != nil {
 		return err
 	}
@@ -355,6 +349,16 @@ func onlyParams(q url.Values, known ...string) error {
 		}
 	}
 	return nil
+}
+
+// pageParams checks the query of a paged list: only the known parameters
+// and page_size and page_token, each once; it returns the page size (0 when
+// not given).
+func pageParams(q url.Values, known ...string) (int, error) {
+	if err := onlyParams(q, append(known, "page_size", "page_token")...); err != nil {
+		return 0, err
+	}
+	return intParam(q, "page_size")
 }
 
 func intParam(q url.Values, name string) (int, error) {
