@@ -21,18 +21,14 @@ func newAliasCommand(cl *clientFlags) *cobra.Command {
 		Use:   "set ALIAS MODEL",
 		Short: "Point an alias at a model, creating it if needed",
 		Args:  cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := cl.client()
-			if err != nil {
-				return err
-			}
+		RunE: cl.run(func(cmd *cobra.Command, args []string, c *client.Client) error {
 			a, err := c.MoveAlias(cmd.Context(), args[0], api.AliasMove{Target: args[1], Reason: reason}, client.WriteOptions{})
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s → %s\n", a.Name, a.Target)
 			return nil
-		},
+		}),
 	}
 	set.Flags().StringVar(&reason, "reason", "", "why (recorded in the alias's history)")
 	var output string
@@ -40,11 +36,7 @@ func newAliasCommand(cl *clientFlags) *cobra.Command {
 		Use:   "get ALIAS",
 		Short: "Show where an alias points",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := cl.client()
-			if err != nil {
-				return err
-			}
+		RunE: cl.run(func(cmd *cobra.Command, args []string, c *client.Client) error {
 			a, err := c.GetAlias(cmd.Context(), args[0])
 			if err != nil {
 				return err
@@ -53,18 +45,14 @@ func newAliasCommand(cl *clientFlags) *cobra.Command {
 				return printAliases(cmd, []*api.Alias{a})
 			}
 			return printStructured(cmd.OutOrStdout(), output, a)
-		},
+		}),
 	}
 	get.Flags().StringVarP(&output, "output", "o", "table", "output format: table, json or yaml")
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List aliases",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := cl.client()
-			if err != nil {
-				return err
-			}
+		RunE: cl.run(func(cmd *cobra.Command, _ []string, c *client.Client) error {
 			var all []*api.Alias
 			token := ""
 			for {
@@ -78,40 +66,32 @@ func newAliasCommand(cl *clientFlags) *cobra.Command {
 				}
 			}
 			return printAliases(cmd, all)
-		},
+		}),
 	}
 	history := &cobra.Command{
 		Use:   "history ALIAS",
 		Short: "Show every move of an alias, newest first",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := cl.client()
-			if err != nil {
-				return err
-			}
+		RunE: cl.run(func(cmd *cobra.Command, args []string, c *client.Client) error {
 			h, err := c.AliasHistory(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
 			return printAliases(cmd, h.Items)
-		},
+		}),
 	}
 	var deleteReason string
 	del := &cobra.Command{
 		Use:   "delete ALIAS",
 		Short: "Remove an alias (its history stays)",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := cl.client()
-			if err != nil {
-				return err
-			}
+		RunE: cl.run(func(cmd *cobra.Command, args []string, c *client.Client) error {
 			if err := c.DeleteAlias(cmd.Context(), args[0], deleteReason, client.WriteOptions{}); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s deleted\n", args[0])
 			return nil
-		},
+		}),
 	}
 	del.Flags().StringVar(&deleteReason, "reason", "", "why (recorded in the alias's history)")
 	cmd.AddCommand(set, get, list, history, del)

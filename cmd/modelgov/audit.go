@@ -31,12 +31,11 @@ public key). Given a checkpoint saved earlier (--checkpoint), also prove that th
 log only grew since. --save writes the checkpoint just verified, for next time.
 Exits non-zero, naming the first entry that does not match, when the log fails.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := cl.client()
-			if err != nil {
-				return err
-			}
-			var old []byte
+		RunE: cl.run(func(cmd *cobra.Command, _ []string, c *client.Client) error {
+			var (
+				old []byte
+				err error
+			)
 			if saved != "" {
 				if old, err = os.ReadFile(saved); err != nil {
 					return err
@@ -63,7 +62,7 @@ Exits non-zero, naming the first entry that does not match, when the log fails.`
 				}
 			}
 			return nil
-		},
+		}),
 	}
 	verify.Flags().StringVar(&saved, "checkpoint", "", "a checkpoint saved earlier: prove the log only grew since")
 	verify.Flags().StringVar(&save, "save", "", "write the verified checkpoint to this file")
@@ -77,11 +76,7 @@ Exits non-zero, naming the first entry that does not match, when the log fails.`
 		Use:   "log [--model NAME]",
 		Short: "List the recorded decisions, oldest first",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := cl.client()
-			if err != nil {
-				return err
-			}
+		RunE: cl.run(func(cmd *cobra.Command, _ []string, c *client.Client) error {
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			if output == "table" {
 				fmt.Fprintln(tw, "SEQ\tTIME\tACTOR\tACTION\tTARGET\tOUTCOME\tPOLICY\tDETAIL")
@@ -118,7 +113,7 @@ Exits non-zero, naming the first entry that does not match, when the log fails.`
 					return tw.Flush()
 				}
 			}
-		},
+		}),
 	}
 	f := log.Flags()
 	f.StringVar(&q.Model, "model", "", "only entries about this model (or alias, or policy/N)")
@@ -132,11 +127,7 @@ Exits non-zero, naming the first entry that does not match, when the log fails.`
 		Use:   "checkpoint",
 		Short: "Print the latest signed checkpoint (save it to verify later that the log only grew)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := cl.client()
-			if err != nil {
-				return err
-			}
+		RunE: cl.run(func(cmd *cobra.Command, _ []string, c *client.Client) error {
 			cp, err := c.AuditCheckpoint(cmd.Context())
 			if err != nil {
 				return err
@@ -146,7 +137,7 @@ Exits non-zero, naming the first entry that does not match, when the log fails.`
 			}
 			_, err = cmd.OutOrStdout().Write(cp)
 			return err
-		},
+		}),
 	}
 	cmd.AddCommand(verify, log, checkpoint)
 	return cmd

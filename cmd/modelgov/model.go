@@ -28,6 +28,18 @@ func (f *clientFlags) client() (*client.Client, error) {
 	return client.New(*f.server)
 }
 
+// run makes the body of a command that talks to the server: it gets the
+// API client from the global flags first.
+func (f *clientFlags) run(body func(cmd *cobra.Command, args []string, c *client.Client) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		c, err := f.client()
+		if err != nil {
+			return err
+		}
+		return body(cmd, args, c)
+	}
+}
+
 func newModelCommand(cl *clientFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "model",
@@ -211,17 +223,13 @@ func newGetCommand(cl *clientFlags) *cobra.Command {
 		Use:   "get NAME",
 		Short: "Show a model",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := cl.client()
-			if err != nil {
-				return err
-			}
+		RunE: cl.run(func(cmd *cobra.Command, args []string, c *client.Client) error {
 			m, err := c.GetModel(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
 			return printModels(cmd.OutOrStdout(), output, []*api.Model{m}, m)
-		},
+		}),
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "yaml", "output format: yaml, json or table")
 	return cmd
@@ -239,11 +247,7 @@ func newListCommand(cl *clientFlags) *cobra.Command {
 		Example: `  modelgov model list --role general
   modelgov model list --provider openai --status active -l team=core,tier!=test -o json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := cl.client()
-			if err != nil {
-				return err
-			}
+		RunE: cl.run(func(cmd *cobra.Command, _ []string, c *client.Client) error {
 			var models []*api.Model
 			next := ""
 			if all {
@@ -267,7 +271,7 @@ func newListCommand(cl *clientFlags) *cobra.Command {
 				fmt.Fprintf(cmd.ErrOrStderr(), "more models: --page-token %s, or --all\n", next)
 			}
 			return nil
-		},
+		}),
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Provider, "provider", "", "only models of this provider")
@@ -291,11 +295,7 @@ func newHistoryCommand(cl *clientFlags) *cobra.Command {
 		Use:   "history NAME",
 		Short: "Show every revision of a model, newest first",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := cl.client()
-			if err != nil {
-				return err
-			}
+		RunE: cl.run(func(cmd *cobra.Command, args []string, c *client.Client) error {
 			var revs []*api.Revision
 			token := ""
 			for {
@@ -309,7 +309,7 @@ func newHistoryCommand(cl *clientFlags) *cobra.Command {
 				}
 			}
 			return printRevisions(cmd.OutOrStdout(), output, revs)
-		},
+		}),
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table, json or yaml")
 	return cmd
@@ -331,11 +331,7 @@ archived; archived is final. Deprecation needs --sunset and may name a
 --successor, an active model.`,
 		Example: `  modelgov model lifecycle openai/gpt-4o --to deprecated --reason "replaced" --sunset 2027-01-31 --successor openai/gpt-5`,
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := cl.client()
-			if err != nil {
-				return err
-			}
+		RunE: cl.run(func(cmd *cobra.Command, args []string, c *client.Client) error {
 			ch.Status = api.Status(to)
 			m, err := c.ChangeLifecycle(cmd.Context(), args[0], ch, client.WriteOptions{IfMatch: ifMatch})
 			if err != nil {
@@ -343,7 +339,7 @@ archived; archived is final. Deprecation needs --sunset and may name a
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s is %s (resource_version %s)\n", m.ModelID, m.Status(), m.ResourceVersion)
 			return nil
-		},
+		}),
 	}
 	f := cmd.Flags()
 	f.StringVar(&to, "to", "", "the new status: active, deprecated, suspended or archived")
@@ -361,16 +357,12 @@ func newDeleteCommand(cl *clientFlags) *cobra.Command {
 		Use:   "delete NAME",
 		Short: "Erase a model that is still proposed (others are archived instead)",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := cl.client()
-			if err != nil {
-				return err
-			}
+		RunE: cl.run(func(cmd *cobra.Command, args []string, c *client.Client) error {
 			if err := c.DeleteModel(cmd.Context(), args[0], client.WriteOptions{}); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s deleted\n", args[0])
 			return nil
-		},
+		}),
 	}
 }

@@ -25,11 +25,7 @@ func newClassifyCommand(cl *clientFlags) *cobra.Command {
 		Short:   "Ask for a governance role for a model; the active policy decides",
 		Example: `  modelgov model classify meta/llama-3-1-405b --role general --reason "passed the test protocol with 91"`,
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cli, err := cl.client()
-			if err != nil {
-				return err
-			}
+		RunE: cl.run(func(cmd *cobra.Command, args []string, cli *client.Client) error {
 			c.Role = api.Role(role)
 			m, err := cli.Classify(cmd.Context(), args[0], c, client.WriteOptions{})
 			if err != nil {
@@ -37,7 +33,7 @@ func newClassifyCommand(cl *clientFlags) *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s is %s (policy version %d)\n", m.ModelID, m.Role(), m.Governance.PolicyVersion)
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&role, "role", "", "general, specialist, experimental or none")
 	cmd.Flags().StringVar(&c.Reason, "reason", "", "why (recorded in the model's history)")
@@ -56,14 +52,12 @@ func newExemptCommand(cl *clientFlags) *cobra.Command {
 		Short:   "Release a model from named policy rules for a limited time (governors)",
 		Example: `  modelgov model exempt openai/gpt-5 --rules general-estimated-size-confirmed --reason "provider disclosure pending" --until 720h`,
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cli, err := cl.client()
+		RunE: cl.run(func(cmd *cobra.Command, args []string, cli *client.Client) error {
+			expires, err := parseUntil(until, time.Now())
 			if err != nil {
 				return err
 			}
-			if req.ExpiresAt, err = parseUntil(until, time.Now()); err != nil {
-				return err
-			}
+			req.ExpiresAt = expires
 			m, err := cli.GrantExemption(cmd.Context(), args[0], req, client.WriteOptions{})
 			if err != nil {
 				return err
@@ -72,7 +66,7 @@ func newExemptCommand(cl *clientFlags) *cobra.Command {
 			fmt.Fprintf(cmd.OutOrStdout(), "%s exempted from %s until %s (exemption %s)\n", m.ModelID,
 				strings.Join(ex.Rules, ", "), ex.ExpiresAt.Format(time.RFC3339), ex.ID)
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().StringSliceVar(&req.Rules, "rules", nil, "ids of the rules to exempt the model from")
 	cmd.Flags().StringVar(&req.Reason, "reason", "", "why (recorded in the model's history)")
@@ -104,11 +98,7 @@ func newPolicyCommand(cl *clientFlags) *cobra.Command {
 		Use:   "list",
 		Short: "List every policy version, newest first",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cli, err := cl.client()
-			if err != nil {
-				return err
-			}
+		RunE: cl.run(func(cmd *cobra.Command, _ []string, cli *client.Client) error {
 			l, err := cli.ListPolicies(cmd.Context())
 			if err != nil {
 				return err
@@ -123,19 +113,18 @@ func newPolicyCommand(cl *clientFlags) *cobra.Command {
 				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", p.Version, p.Name, dash(active), p.CreatedAt.Format(time.RFC3339), p.CreatedBy, p.Hash)
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 	var output string
 	get := &cobra.Command{
 		Use:   "get [VERSION]",
 		Short: "Show a policy version (the active one without VERSION)",
 		Args:  cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cli, err := cl.client()
-			if err != nil {
-				return err
-			}
-			var v int64
+		RunE: cl.run(func(cmd *cobra.Command, args []string, cli *client.Client) error {
+			var (
+				v   int64
+				err error
+			)
 			if len(args) == 1 {
 				if v, err = strconv.ParseInt(args[0], 10, 64); err != nil {
 					return fmt.Errorf("version %q is not a number", args[0])
@@ -150,18 +139,14 @@ func newPolicyCommand(cl *clientFlags) *cobra.Command {
 				return err
 			}
 			return printStructured(cmd.OutOrStdout(), output, bundle)
-		},
+		}),
 	}
 	get.Flags().StringVarP(&output, "output", "o", "yaml", "output format: yaml or json")
 	upload := &cobra.Command{
 		Use:   "upload FILE",
 		Short: "Store a new policy bundle version (it is not active until activated)",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cli, err := cl.client()
-			if err != nil {
-				return err
-			}
+		RunE: cl.run(func(cmd *cobra.Command, args []string, cli *client.Client) error {
 			b, ct, err := readBundle(args[0], cmd.InOrStdin())
 			if err != nil {
 				return err
@@ -172,18 +157,14 @@ func newPolicyCommand(cl *clientFlags) *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "policy version %d stored (%s, %s); activate it with: modelgov policy activate %d\n", p.Version, p.Name, p.Hash, p.Version)
 			return nil
-		},
+		}),
 	}
 	var dryRun bool
 	activate := &cobra.Command{
 		Use:   "activate VERSION",
 		Short: "Make a policy version the active one (--dry-run: only report what it would find)",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cli, err := cl.client()
-			if err != nil {
-				return err
-			}
+		RunE: cl.run(func(cmd *cobra.Command, args []string, cli *client.Client) error {
 			v, err := strconv.ParseInt(args[0], 10, 64)
 			if err != nil {
 				return fmt.Errorf("version %q is not a number", args[0])
@@ -198,7 +179,7 @@ func newPolicyCommand(cl *clientFlags) *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "policy version %d %s\n", v, verb)
 			return printReport(cmd.OutOrStdout(), a.Report)
-		},
+		}),
 	}
 	activate.Flags().BoolVar(&dryRun, "dry-run", false, "report which models the version would put out of compliance, without activating it")
 	var (
@@ -262,11 +243,7 @@ func newComplianceCommand(cl *clientFlags) *cobra.Command {
 		Use:   "compliance",
 		Short: "List the models out of compliance with the active policy, with their deadlines",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cli, err := cl.client()
-			if err != nil {
-				return err
-			}
+		RunE: cl.run(func(cmd *cobra.Command, _ []string, cli *client.Client) error {
 			var all *api.ComplianceReport
 			token := ""
 			for {
@@ -284,7 +261,7 @@ func newComplianceCommand(cl *clientFlags) *cobra.Command {
 				}
 			}
 			return printReport(cmd.OutOrStdout(), all)
-		},
+		}),
 	}
 }
 
