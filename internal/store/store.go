@@ -107,6 +107,23 @@ type Reader interface {
 	// indexes (tlog's stored hash indexes), in the same order. It returns
 	// an error when one is missing.
 	ReadHashes(ctx context.Context, indexes []int64) ([][32]byte, error)
+
+	// TokenByHash returns the API token whose secret hashes to hash
+	// (SHA-256), or an error of kind errs.NotFound. It returns revoked and
+	// expired tokens too: the caller judges them.
+	TokenByHash(ctx context.Context, hash []byte) (*Token, error)
+
+	// GetToken returns an API token by id, or an error of kind
+	// errs.NotFound.
+	GetToken(ctx context.Context, id string) (*Token, error)
+
+	// ListTokens returns every API token, newest first.
+	ListTokens(ctx context.Context) ([]*Token, error)
+
+	// IdentityClaim returns the id of the model that holds a claim (a key
+	// id for ClaimKey, an artifact digest for ClaimArtifact), or an error
+	// of kind errs.NotFound.
+	IdentityClaim(ctx context.Context, kind ClaimKind, value string) (string, error)
 }
 
 // Tx is a read-write transaction. Its methods must only be called from the
@@ -157,6 +174,64 @@ type Tx interface {
 	// append stores, at indexes firstHash, firstHash+1, ... rec.Seq must
 	// equal AuditSize; otherwise it returns an error of kind errs.Conflict.
 	AppendAudit(ctx context.Context, rec *AuditRecord, firstHash int64, hashes [][32]byte) error
+
+	// PutToken stores a new API token. It returns an error of kind
+	// errs.Exists when a token with the same id or hash exists.
+	PutToken(ctx context.Context, t *Token) error
+
+	// RevokeToken marks a token revoked at t by by. Revoking a revoked
+	// token keeps its first revocation. It returns an error of kind
+	// errs.NotFound when there is no such token.
+	RevokeToken(ctx context.Context, id string, at time.Time, by string) error
+
+	// ClaimIdentity records that modelID holds a claim, for good: claims
+	// are never released, so that a key or an artifact, once used by a
+	// model, can never speak for another one. Claiming again what modelID
+	// holds does nothing; a claim held by another model is refused with an
+	// error of kind errs.Exists.
+	ClaimIdentity(ctx context.Context, kind ClaimKind, value, modelID string, at time.Time) error
+
+	// PutChallenge stores a new identity challenge. It returns an error of
+	// kind errs.Exists when its nonce is taken.
+	PutChallenge(ctx context.Context, c *Challenge) error
+
+	// TakeChallenge removes a challenge and returns it, so that a nonce is
+	// answered at most once. It returns an error of kind errs.NotFound when
+	// there is none (never issued, or already taken).
+	TakeChallenge(ctx context.Context, nonce string) (*Challenge, error)
+
+	// ExpireChallenges removes the challenges that expired before t.
+	ExpireChallenges(ctx context.Context, before time.Time) error
+}
+
+// Token is an API token as stored: its listing, and the SHA-256 hash of its
+// secret, by which it is found. The secret itself is never stored.
+type Token struct {
+	api.Token
+	Hash []byte
+}
+
+// ClaimKind is what an identity claim is on.
+type ClaimKind string
+
+// Identity claim kinds.
+const (
+	// ClaimKey is on a public key's key id.
+	ClaimKey ClaimKind = "key"
+	// ClaimArtifact is on an artifact digest.
+	ClaimArtifact ClaimKind = "artifact"
+)
+
+// Challenge is an identity challenge as stored: the nonce given out, and
+// what its answer proves.
+type Challenge struct {
+	api.Challenge
+	ModelID string
+	// NewKeyType and NewPublicKey are, for a rotation, the new key.
+	NewKeyType   string
+	NewPublicKey string
+	CreatedAt    time.Time
+	CreatedBy    string
 }
 
 // AuditRecord is an audit entry as stored: its leaf bytes and the fields

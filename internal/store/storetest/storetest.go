@@ -43,6 +43,15 @@ func Run(t *testing.T, open Open) {
 		{"Compliance", testCompliance},
 		{"Policies", testPolicies},
 		{"Audit", testAudit},
+		{"TokenRoundTrip", testTokenRoundTrip},
+		{"TokenDuplicates", testTokenDuplicates},
+		{"RevokeToken", testRevokeToken},
+		{"ListTokens", testListTokens},
+		{"IdentityClaims", testIdentityClaims},
+		{"Challenges", testChallenges},
+		{"ExpireChallenges", testExpireChallenges},
+		{"AbortedIdentityWritesLeaveNothing", testAbortIdentity},
+		{"ConcurrentTakeChallenge", testConcurrentTakeChallenge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
