@@ -26,7 +26,23 @@ func benchGeneral() *api.Model {
 		Governance: &api.Governance{Role: api.RoleGeneral, Reason: "elected", ClassifiedBy: "alice",
 			SizeConfirmedBy: "alice", PolicyVersion: 1},
 		Lifecycle: &api.Lifecycle{Status: api.StatusActive, Since: since, ChangedBy: "alice"},
+		Identity: &api.Identity{KeyType: api.KeyEd25519, PublicKey: "MCowBQYDK2VwAyEA", KeyID: "8d9c2a61f0e94b7d3c5e1a2b4f6d8e0a",
+			Status: api.IdentityVerified, Owner: "openai", RegisteredAt: since, RegisteredBy: "alice", VerifiedAt: &since,
+			ExpiresAt: since.AddDate(1, 0, 0),
+			Endorsements: []api.Endorsement{
+				{By: "meta/llama-4-maverick", KeyID: "0a1b2c3d4e5f60718293a4b5c6d7e8f9", At: since},
+				{By: "qwen/qwen3-235b-a22b", KeyID: "f9e8d7c6b5a4938271605f4e3d2c1b0a", At: since}}},
 	}
+}
+
+// benchFacts are what the registry knows around benchGeneral: its two
+// endorsers, generals of other owners with verified identities.
+func benchFacts() Facts {
+	return Facts{VerifiedGeneralOwners: 5, Endorsers: map[string]Endorser{
+		"meta/llama-4-maverick": {Role: api.RoleGeneral, IdentityStatus: api.IdentityVerified,
+			KeyID: "0a1b2c3d4e5f60718293a4b5c6d7e8f9", Owner: "meta"},
+		"qwen/qwen3-235b-a22b": {Role: api.RoleGeneral, IdentityStatus: api.IdentityVerified,
+			KeyID: "f9e8d7c6b5a4938271605f4e3d2c1b0a", Owner: "qwen"}}}
 }
 
 func benchProgram(b *testing.B) *Program {
@@ -43,15 +59,15 @@ func benchProgram(b *testing.B) *Program {
 }
 
 // BenchmarkDecide is the default bundle's full decision on the update of a
-// general: one validation rule and the four classification rules of
-// generals, every one of them passing.
+// general: one validation rule and the seven classification rules of
+// generals (two endorsements counted), every one of them passing.
 func BenchmarkDecide(b *testing.B) {
 	p := benchProgram(b)
 	old := benchGeneral()
 	next := benchGeneral()
 	next.Notes = "updated"
 	in := &Input{Action: ActionUpdate, Model: next, Old: old, Caller: Caller{Principal: "bob", Roles: []string{"maintainer"}},
-		Now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+		Now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Facts: benchFacts()}
 	b.ReportAllocs()
 	cpu := processCPU()
 	for b.Loop() {
@@ -106,13 +122,14 @@ func BenchmarkCheck100k(b *testing.B) {
 		models[i] = m
 	}
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	facts := benchFacts()
 	b.ReportAllocs()
 	cpu := processCPU()
 	failing := 0
 	for b.Loop() {
 		failing = 0
 		for _, m := range models {
-			failing += len(p.Check(m, now))
+			failing += len(p.Check(m, now, &facts))
 		}
 	}
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/100k")

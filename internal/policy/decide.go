@@ -82,12 +82,20 @@ func (p *Program) Decide(in *Input) *api.Decision {
 //
 // Rules see the model as both model and old (nothing changes), request
 // with an empty action and principal, request.from and request.to equal to
-// the model's status, and registry.active_generals 0.
-func (p *Program) Check(m *api.Model, now time.Time) []api.RuleResult {
+// the model's status, and the facts: registry.verified_general_owners and
+// the endorsers from which model.identity counts the model's endorsements,
+// as the registry knows them at now (it leaves registry.active_generals 0
+// in a check). nil facts are zero facts: no endorser is known, so no
+// endorsement counts, and registry.verified_general_owners is 0.
+func (p *Program) Check(m *api.Model, now time.Time, facts *Facts) []api.RuleResult {
 	if m == nil {
 		return nil
 	}
-	e := evaluation{p: p, in: &Input{Model: m, Now: now}, check: true}
+	in := &Input{Model: m, Now: now}
+	if facts != nil {
+		in.Facts = *facts
+	}
+	e := evaluation{p: p, in: in, check: true}
 	var failing []api.RuleResult
 	for _, rules := range [][]*rule{p.validation, p.classification[m.Role()]} {
 		for _, r := range rules {
@@ -204,13 +212,13 @@ func (e *evaluation) activation() *activation {
 	in := e.in
 	a := &activation{params: e.p.params, now: types.Timestamp{Time: in.Now}, model: types.NullValue, old: types.NullValue}
 	if in.Model != nil {
-		a.model = a.modelObj.init(in.Model)
+		a.model = a.modelObj.init(in.Model, in.Now, in.Facts.Endorsers)
 	}
 	switch {
 	case e.check:
 		a.old = a.model
 	case in.Old != nil:
-		a.old = a.oldObj.init(in.Old)
+		a.old = a.oldObj.init(in.Old, in.Now, in.Facts.Endorsers)
 	}
 	r := &a.requestObj
 	r.self = r

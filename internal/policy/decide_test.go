@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -48,6 +50,23 @@ func exemption(expires time.Time, rules ...string) func(*api.Model) {
 	}
 }
 
+// verified gives the model an identity owned by owner, verified two days
+// before testNow, its key id derived from the model id.
+func verified(owner string) func(*api.Model) {
+	return func(m *api.Model) {
+		at := testNow.Add(-48 * time.Hour)
+		m.Identity = &api.Identity{KeyType: api.KeyEd25519, PublicKey: "MCowBQYDK2VwAyEA", KeyID: keyID(m.ModelID),
+			Status: api.IdentityVerified, Owner: owner, RegisteredAt: at, RegisteredBy: owner, VerifiedAt: &at,
+			ExpiresAt: at.Add(365 * 24 * time.Hour)}
+	}
+}
+
+// keyID is a key id for a test key named name.
+func keyID(name string) string {
+	sum := sha256.Sum256([]byte(name))
+	return hex.EncodeToString(sum[:16])
+}
+
 // changed returns a copy of m changed by the options.
 func changed(m *api.Model, opts ...func(*api.Model)) *api.Model {
 	c := m.Clone()
@@ -77,14 +96,16 @@ func defaultProgram(t testing.TB) *Program {
 	return p
 }
 
-// Real-looking models.
+// Real-looking models, each with a verified identity of its provider's, so
+// that the general rules of proposal 035 are tested on their own (the
+// identity rules of proposal 036 are tested in identity_test.go).
 var (
-	llama7B   = newModel("meta/llama-2-7b", "Llama 2 7B", api.SizeSmall, 7e9)
-	gpt5Mini  = newModel("openai/gpt-5-mini", "GPT-5 mini", api.SizeLarge, 0)
-	maverick  = newModel("meta/llama-4-maverick", "Llama 4 Maverick", api.SizeXL, 400e9)
-	qwen235B  = newModel("qwen/qwen3-235b-a22b", "Qwen3 235B A22B", api.SizeLarge, 235e9)
-	gpt5      = newModel("openai/gpt-5", "GPT-5", api.SizeXXL, 1.8e12, estimated)
-	generalXL = newModel("meta/llama-4-maverick", "Llama 4 Maverick", api.SizeXL, 400e9, role(api.RoleGeneral))
+	llama7B   = newModel("meta/llama-2-7b", "Llama 2 7B", api.SizeSmall, 7e9, verified("meta"))
+	gpt5Mini  = newModel("openai/gpt-5-mini", "GPT-5 mini", api.SizeLarge, 0, verified("openai"))
+	maverick  = newModel("meta/llama-4-maverick", "Llama 4 Maverick", api.SizeXL, 400e9, verified("meta"))
+	qwen235B  = newModel("qwen/qwen3-235b-a22b", "Qwen3 235B A22B", api.SizeLarge, 235e9, verified("qwen"))
+	gpt5      = newModel("openai/gpt-5", "GPT-5", api.SizeXXL, 1.8e12, estimated, verified("openai"))
+	generalXL = newModel("meta/llama-4-maverick", "Llama 4 Maverick", api.SizeXL, 400e9, role(api.RoleGeneral), verified("meta"))
 )
 
 func TestDecideDefaultBundle(t *testing.T) {
@@ -359,7 +380,9 @@ func TestDecideResultOrder(t *testing.T) {
 	}
 	want := []string{"validation/size-class-matches-parameters", "classification.general/general-size-class",
 		"classification.general/general-not-small-variant", "classification.general/general-parameters",
-		"classification.general/general-estimated-size-confirmed", "transitions/lifecycle-approval"}
+		"classification.general/general-estimated-size-confirmed", "classification.general/general-verified-identity",
+		"classification.general/general-endorsements", "classification.general/general-review-cleared",
+		"transitions/lifecycle-approval", "transitions/review-before-approval"}
 	if !slices.Equal(got, want) {
 		t.Errorf("results = %v\nwant      %v", got, want)
 	}
@@ -469,7 +492,14 @@ func TestDecideVariables(t *testing.T) {
 			{ID: "whole-objects", Expression: "size(model.parameters) == 3 && 'count' in model.parameters && " +
 				"model.governance.role == model.role && (old == null || old.lifecycle == model.lifecycle)"},
 			{ID: "timestamps", Expression: "model.lifecycle.since < now && now - model.lifecycle.since == duration('24h')"},
-			{ID: "registry", Expression: "registry.active_generals == 0"},
+			{ID: "registry", Expression: "registry.active_generals == 0 && registry.verified_general_owners == 0"},
+			{ID: "identity-zero-values", Expression: "model.identity.status == 'none' && model.identity.key_type == '' && " +
+				"model.identity.key_id == '' && model.identity.owner == '' && model.identity.artifact_digest == '' && " +
+				"model.identity.verified_at == timestamp('0001-01-01T00:00:00Z') && " +
+				"model.identity.expires_at == timestamp('0001-01-01T00:00:00Z') && " +
+				"model.identity.endorsements == [] && model.identity.general_endorsements == 0 && " +
+				"model.governance.review.status == '' && model.governance.review.reason == '' && " +
+				"model.governance.review.similar_to == []"},
 		},
 	})
 	m := newModel("acme/tiny", "Tiny", api.SizeNano, 0, func(m *api.Model) { m.Labels = map[string]string{"team": "core"} })
@@ -478,11 +508,11 @@ func TestDecideVariables(t *testing.T) {
 		{Action: ActionUpdate, Model: m, Old: m, Caller: governor, Now: testNow},
 	} {
 		d := p.Decide(in)
-		if !d.Allowed || len(d.Results) != 10 {
+		if !d.Allowed || len(d.Results) != 11 {
 			t.Errorf("%s:\n%s", in.Action, dumpJSON(d))
 		}
 	}
-	if failing := p.Check(m, testNow); len(failing) != 1 || failing[0].ID != "request" {
+	if failing := p.Check(m, testNow, nil); len(failing) != 1 || failing[0].ID != "request" {
 		t.Errorf("Check: %+v, want only request (no caller in a check)", failing)
 	}
 }
@@ -534,7 +564,7 @@ func TestCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := p.Check(tt.m, testNow)
+			got := p.Check(tt.m, testNow, nil)
 			var ids []string
 			for _, r := range got {
 				ids = append(ids, r.ID)
@@ -547,7 +577,7 @@ func TestCheck(t *testing.T) {
 			}
 		})
 	}
-	if got := p.Check(nil, testNow); got != nil {
+	if got := p.Check(nil, testNow, nil); got != nil {
 		t.Errorf("Check(nil) = %v", got)
 	}
 }

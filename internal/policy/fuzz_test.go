@@ -25,16 +25,22 @@ func FuzzParse(f *testing.F) {
 			"permissions:\n  - {id: p, actions: ['*'], roles: [governor], expression: 'request.principal != \"\"'}\n",
 		`{"api_version": "modelgov.dev/policy/v1", "name": "x", "params": {"a": 1e400}}`,
 		`{"api_version": "modelgov.dev/policy/v1", "name": "x", "validation": [{"id": "a", "expression": "[1,2].map(x, x * 2)[0] == 2"}]}`,
+		"api_version: modelgov.dev/policy/v1\nname: x\nvalidation:\n  - {id: a, expression: 'model.identity.endorsements.exists(e, e.counted)'}\n" +
+			"  - {id: b, expression: 'model.identity == old.identity && model.governance.review.similar_to == []'}\n" +
+			"  - {id: c, expression: 'model.identity.general_endorsements >= registry.verified_general_owners'}\n",
 		`{"name": 1}`, `{`, `[]`, `null`, "a: [", "\uFEFF{}", "- a\n- b\n", "&a [*a, *a]",
 	} {
 		f.Add([]byte(seed))
 	}
 	m := newModel("meta/llama-4-maverick", "Llama 4 Maverick", api.SizeXL, 400e9, role(api.RoleGeneral),
-		exemption(testNow.Add(time.Hour), "a"), func(m *api.Model) { m.Labels = map[string]string{"x": "y"} })
+		exemption(testNow.Add(time.Hour), "a"), func(m *api.Model) { m.Labels = map[string]string{"x": "y"} },
+		verified("meta"), endorsedBy("anthropic/claude-opus-4", "google/gemini-2.5-pro", "google/gemma-3-27b"))
+	facts := Facts{VerifiedGeneralOwners: 3, Endorsers: endorsers()}
 	inputs := []*Input{
 		classify(m, api.RoleGeneral, governor),
 		transition(m, api.StatusDeprecated, maintainer, 1),
 		{Action: ActionCreate, Model: m, Now: testNow},
+		{Action: ActionUpdate, Model: m, Old: m, Now: testNow, Facts: facts},
 		{Action: ActionDelete, Old: m, Now: testNow},
 		{Action: ActionAliasMove, Now: testNow},
 	}
@@ -67,7 +73,8 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("the decision of %q does not encode: %v", data, err)
 			}
 		}
-		p.Check(m, testNow)
-		p.Check(&api.Model{}, testNow)
+		p.Check(m, testNow, nil)
+		p.Check(m, testNow, &facts)
+		p.Check(&api.Model{}, testNow, nil)
 	})
 }

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"reflect"
+	"time"
 
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
@@ -141,15 +142,22 @@ type modelObject struct {
 	modalities modalitiesObject
 	governance governanceObject
 	lifecycle  lifecycleObject
+	identity   identityObject
 }
 
-// init points o at m. o must not move afterwards.
-func (o *modelObject) init(m *api.Model) *modelObject {
+// init points o at m, judged at now with what the registry knows of its
+// endorsers. o must not move afterwards.
+func (o *modelObject) init(m *api.Model, now time.Time, endorsers map[string]Endorser) *modelObject {
 	o.m, o.lazyMap.self = m, o
 	o.parameters.p, o.parameters.self = m.Parameters, &o.parameters
 	o.modalities.m, o.modalities.self = m.Modalities, &o.modalities
 	o.governance.g, o.governance.self = m.Governance, &o.governance
+	if m.Governance != nil {
+		o.governance.review.r = m.Governance.Review
+	}
+	o.governance.review.self = &o.governance.review
 	o.lifecycle.l, o.lifecycle.self = m.Lifecycle, &o.lifecycle
+	o.identity.m, o.identity.now, o.identity.endorsers, o.identity.self = m, now, endorsers, &o.identity
 	return o
 }
 
@@ -157,7 +165,7 @@ func (o *modelObject) fieldNames() []string {
 	return []string{"model_id", "provider", "display_name", "family", "version", "release_date", "size_class",
 		"parameters", "context_window", "max_output_tokens", "modalities", "capabilities", "license", "endpoints",
 		"owners", "labels", "annotations", "eval_refs", "source_files", "notes", "role", "status", "governance",
-		"lifecycle"}
+		"lifecycle", "identity"}
 }
 
 // FindStringKey returns a field of the model.
@@ -216,6 +224,8 @@ func (o *modelObject) FindStringKey(key string) (any, bool) {
 		return &o.governance, true
 	case "lifecycle":
 		return &o.lifecycle, true
+	case "identity":
+		return &o.identity, true
 	}
 	return nil, false
 }
@@ -268,11 +278,13 @@ func (o *modalitiesObject) FindStringKey(key string) (any, bool) {
 
 type governanceObject struct {
 	lazyMap
-	g *api.Governance
+	g      *api.Governance
+	review reviewObject
 }
 
 func (o *governanceObject) fieldNames() []string {
-	return []string{"role", "reason", "classified_by", "policy_version", "policy_hash", "size_confirmed_by", "exemptions"}
+	return []string{"role", "reason", "classified_by", "policy_version", "policy_hash", "size_confirmed_by", "exemptions",
+		"review"}
 }
 
 // FindStringKey returns a field of the governance block.
@@ -308,6 +320,37 @@ func (o *governanceObject) FindStringKey(key string) (any, bool) {
 				"granted_by": x.GrantedBy, "granted_at": x.GrantedAt, "expires_at": x.ExpiresAt}
 		}
 		return exemptions, true
+	case "review":
+		return &o.review, true
+	}
+	return nil, false
+}
+
+// reviewObject is governance.review: the zero review, with an empty
+// status, when the model has never been held for review.
+type reviewObject struct {
+	lazyMap
+	r *api.Review
+}
+
+func (o *reviewObject) fieldNames() []string { return []string{"status", "reason", "similar_to"} }
+
+// FindStringKey returns a field of the review block.
+func (o *reviewObject) FindStringKey(key string) (any, bool) {
+	r := o.r
+	if r == nil {
+		r = &api.Review{}
+	}
+	switch key {
+	case "status":
+		return types.String(r.Status), true
+	case "reason":
+		return types.String(r.Reason), true
+	case "similar_to":
+		if r.SimilarTo == nil {
+			return []string{}, true
+		}
+		return r.SimilarTo, true
 	}
 	return nil, false
 }
@@ -342,6 +385,74 @@ func (o *lifecycleObject) FindStringKey(key string) (any, bool) {
 		return types.String(l.Sunset), true
 	case "suspended_from":
 		return types.String(l.SuspendedFrom), true
+	}
+	return nil, false
+}
+
+// identityObject is the identity of a model: the zero identity, with
+// status none, when the model has none.
+type identityObject struct {
+	lazyMap
+	m         *api.Model
+	now       time.Time
+	endorsers map[string]Endorser
+	counted   []bool // CountedEndorsements, computed on first use
+	tallied   bool   // counted is computed
+}
+
+func (o *identityObject) fieldNames() []string {
+	return []string{"status", "key_type", "key_id", "owner", "artifact_digest", "verified_at", "expires_at",
+		"endorsements", "general_endorsements"}
+}
+
+// countedEndorsements returns CountedEndorsements of the model, once.
+func (o *identityObject) countedEndorsements() []bool {
+	if !o.tallied {
+		o.counted, o.tallied = CountedEndorsements(o.m, o.endorsers), true
+	}
+	return o.counted
+}
+
+// FindStringKey returns a field of the identity.
+func (o *identityObject) FindStringKey(key string) (any, bool) {
+	id := o.m.Identity
+	if key == "status" {
+		return types.String(id.StatusAt(o.now)), true // none without an identity
+	}
+	if id == nil {
+		id = &api.Identity{}
+	}
+	switch key {
+	case "key_type":
+		return types.String(id.KeyType), true
+	case "key_id":
+		return types.String(id.KeyID), true
+	case "owner":
+		return types.String(id.Owner), true
+	case "artifact_digest":
+		return types.String(id.ArtifactDigest), true
+	case "verified_at":
+		if id.VerifiedAt == nil {
+			return time.Time{}, true
+		}
+		return *id.VerifiedAt, true
+	case "expires_at":
+		return id.ExpiresAt, true
+	case "endorsements":
+		counted := o.countedEndorsements()
+		endorsements := make([]any, len(id.Endorsements))
+		for i, e := range id.Endorsements {
+			endorsements[i] = map[string]any{"by": e.By, "key_id": e.KeyID, "at": e.At, "counted": counted[i]}
+		}
+		return endorsements, true
+	case "general_endorsements":
+		n := 0
+		for _, c := range o.countedEndorsements() {
+			if c {
+				n++
+			}
+		}
+		return types.Int(n), true
 	}
 	return nil, false
 }
@@ -382,12 +493,17 @@ type registryObject struct {
 	facts Facts
 }
 
-func (o *registryObject) fieldNames() []string { return []string{"active_generals"} }
+func (o *registryObject) fieldNames() []string {
+	return []string{"active_generals", "verified_general_owners"}
+}
 
 // FindStringKey returns a registry fact.
 func (o *registryObject) FindStringKey(key string) (any, bool) {
-	if key == "active_generals" {
+	switch key {
+	case "active_generals":
 		return types.Int(o.facts.ActiveGenerals), true
+	case "verified_general_owners":
+		return types.Int(o.facts.VerifiedGeneralOwners), true
 	}
 	return nil, false
 }

@@ -206,8 +206,10 @@ func TestDefaultBundle(t *testing.T) {
 		t.Fatalf("Compile: %v %+v", err, fieldsOf(err))
 	}
 	want := []string{"general-size-class", "general-not-small-variant", "general-parameters", "general-estimated-size-confirmed",
-		"size-class-matches-parameters", "lifecycle-approval", "lifecycle-suspend-archive", "last-active-general",
-		"classify-by-governor", "exempt-by-governor"}
+		"general-verified-identity", "general-endorsements", "general-review-cleared",
+		"size-class-matches-parameters", "lifecycle-approval", "review-before-approval", "lifecycle-suspend-archive",
+		"lifecycle-lift-suspension",
+		"last-active-general", "classify-by-governor", "exempt-by-governor", "identity-governed"}
 	if got := p.RuleIDs(); !slices.Equal(got, want) {
 		t.Errorf("RuleIDs() = %v, want %v", got, want)
 	}

@@ -142,12 +142,17 @@ const (
 	ActionEnforce     Action = "model.enforce"
 	ActionAliasMove   Action = "alias.move"
 	ActionAliasDelete Action = "alias.delete"
+	// ActionIdentity is a change of a model's identity: registering,
+	// verifying, rotating or revoking its key, and endorsing it.
+	ActionIdentity Action = "model.identity"
+	// ActionReview clears a model held for a governor's review.
+	ActionReview Action = "model.review"
 )
 
 // Actions returns every action, in the order of the constants.
 func Actions() []Action {
 	return []Action{ActionCreate, ActionUpdate, ActionPatch, ActionDelete, ActionLifecycle,
-		ActionClassify, ActionExempt, ActionEnforce, ActionAliasMove, ActionAliasDelete}
+		ActionClassify, ActionExempt, ActionEnforce, ActionAliasMove, ActionAliasDelete, ActionIdentity, ActionReview}
 }
 
 // Caller is who asks for a write.
@@ -157,14 +162,42 @@ type Caller struct {
 	Roles []string
 }
 
-// Facts are registry-wide facts the rules may read, as the CEL variable
-// registry.
+// Facts are what the registry knows around a write: registry-wide facts
+// the rules read as the CEL variable registry, and the endorsers of the
+// judged model, from which model.identity counts its endorsements (and
+// old.identity its own: an endorser of old that is not one of model's is
+// unknown, and does not count).
 type Facts struct {
 	// ActiveGenerals is the number of active models with role general
 	// before the write, the model being written included
 	// (registry.active_generals). The registry counts it for lifecycle
 	// actions; it is 0 otherwise.
 	ActiveGenerals int64
+	// VerifiedGeneralOwners is the number of distinct identity owners
+	// among the generals whose identity is verified at the time, other
+	// than the judged model and other than the owner of its identity
+	// (registry.verified_general_owners): how many independent endorsers
+	// the model could have.
+	VerifiedGeneralOwners int64
+	// Endorsers is what the registry knows, at the time, of each model
+	// that endorses the judged model, by model id. An endorsement by a
+	// model missing from it never counts (see CountedEndorsements).
+	Endorsers map[string]Endorser
+}
+
+// Endorser is what the registry knows of a model that endorses another, at
+// the time of the decision.
+type Endorser struct {
+	// Role is the endorser's governance role.
+	Role api.Role
+	// IdentityStatus is the status of the endorser's identity at the time
+	// (api.Identity.StatusAt): verified, unverified, expired, revoked, or
+	// none when it has no identity.
+	IdentityStatus string
+	// KeyID is the key id of the endorser's current key, "" without one.
+	KeyID string
+	// Owner is the owner of the endorser's identity.
+	Owner string
 }
 
 // Input is one write to judge.

@@ -9,6 +9,8 @@ import (
 	"cel.dev/cel-go/common/cost"
 	"cel.dev/cel-go/common/operators"
 	"cel.dev/cel-go/common/types"
+
+	"github.com/hivellm/modelgov/internal/editdistance"
 )
 
 // shape describes the values a CEL variable can hold: which fields a map
@@ -96,7 +98,8 @@ func (s *shape) child(step string) *shape {
 }
 
 // modelShape is the shape of the CEL variables model and old, with the
-// bounds of model schema v1.1.
+// bounds of model schema v1.1 (identity: 256 endorsements, key ids of 32
+// hex digits, artifact digests of "sha256:" and 64 hex digits).
 func modelShape() *shape {
 	str := stringShape
 	word := str(32)
@@ -138,10 +141,18 @@ func modelShape() *shape {
 			"exemptions": listShape(64, objectShape(map[string]*shape{
 				"id": str(64), "rules": listShape(64, str(128)), "reason": str(4096),
 				"granted_by": str(256), "granted_at": ts, "expires_at": ts})),
+			"review": objectShape(map[string]*shape{
+				"status": str(7), "reason": str(4096), "similar_to": listShape(64, str(192))}),
 		}),
 		"lifecycle": objectShape(map[string]*shape{
 			"status": str(10), "since": ts, "reason": str(4096), "changed_by": str(256),
 			"successor": str(192), "sunset": str(10), "suspended_from": str(10)}),
+		"identity": objectShape(map[string]*shape{
+			"status": str(10), "key_type": str(9), "key_id": str(32), "owner": str(256),
+			"artifact_digest": str(71), "verified_at": ts, "expires_at": ts,
+			"endorsements": listShape(256, objectShape(map[string]*shape{
+				"by": str(192), "key_id": str(32), "at": ts, "counted": scalarShape()})),
+			"general_endorsements": scalarShape()}),
 	})
 }
 
@@ -159,7 +170,7 @@ func requestShape() *shape {
 
 // registryShape is the shape of the CEL variable registry.
 func registryShape() *shape {
-	return objectShape(map[string]*shape{"active_generals": scalarShape()})
+	return objectShape(map[string]*shape{"active_generals": scalarShape(), "verified_general_owners": scalarShape()})
 }
 
 // valueShape is the exact shape of a params value.
@@ -371,7 +382,7 @@ func suggest(name string, fields map[string]*shape) string {
 	slices.Sort(names)
 	best, bestDistance := "", 3 // suggest only near misses
 	for _, f := range names {
-		if d := distance(name, f); d < bestDistance {
+		if d := editdistance.Levenshtein(name, f); d < bestDistance {
 			best, bestDistance = f, d
 		}
 	}
@@ -382,25 +393,4 @@ func suggest(name string, fields map[string]*shape) string {
 		return "it has none"
 	}
 	return "it has " + strings.Join(names, ", ")
-}
-
-// distance is the Levenshtein distance between a and b, in bytes.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
