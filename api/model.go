@@ -57,7 +57,7 @@ const (
 // Model is a model document, schema version 1.1.
 //
 // The fields up to Notes are written by the model's owners. Governance,
-// Lifecycle, ResourceVersion, CreatedAt and UpdatedAt are owned by the server:
+// Lifecycle, Identity, ResourceVersion, CreatedAt and UpdatedAt are owned by the server:
 // a create or update may leave them out or repeat their stored values, but
 // never change them. Roles change through classification and statuses
 // through lifecycle transitions.
@@ -84,11 +84,14 @@ type Model struct {
 	SourceFiles     []string          `json:"source_files,omitempty"`
 	Notes           string            `json:"notes,omitempty"`
 
-	Governance      *Governance `json:"governance,omitempty"`
-	Lifecycle       *Lifecycle  `json:"lifecycle,omitempty"`
-	ResourceVersion string      `json:"resource_version,omitempty"`
-	CreatedAt       *time.Time  `json:"created_at,omitempty"`
-	UpdatedAt       *time.Time  `json:"updated_at,omitempty"`
+	Governance *Governance `json:"governance,omitempty"`
+	Lifecycle  *Lifecycle  `json:"lifecycle,omitempty"`
+	// Identity is the model's verified key and its endorsements; it
+	// changes only through the identity operations.
+	Identity        *Identity  `json:"identity,omitempty"`
+	ResourceVersion string     `json:"resource_version,omitempty"`
+	CreatedAt       *time.Time `json:"created_at,omitempty"`
+	UpdatedAt       *time.Time `json:"updated_at,omitempty"`
 }
 
 // Parameters is a model's parameter count and where the figure comes from.
@@ -140,6 +143,8 @@ type Governance struct {
 	Compliance *Compliance `json:"compliance,omitempty"`
 	// Exemptions release the model from named rules until they expire.
 	Exemptions []Exemption `json:"exemptions,omitempty"`
+	// Review, when pending, holds the model for a governor's review.
+	Review *Review `json:"review,omitempty"`
 }
 
 // Lifecycle is the server-owned lifecycle block of a model.

@@ -28,6 +28,11 @@ const (
 	ActionCompliance Action = "compliance"
 	// ActionEnforce lowers the role of a model whose grace period ended.
 	ActionEnforce Action = "enforce"
+	// ActionIdentity registers, proves, rotates or revokes a model's
+	// identity, or adds or withdraws an endorsement of it.
+	ActionIdentity Action = "identity"
+	// ActionReview clears a model's near-duplicate review.
+	ActionReview Action = "review"
 )
 
 // Revision is one immutable entry of a model's history: the whole document

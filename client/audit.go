@@ -72,6 +72,9 @@ func (c *Client) text(ctx context.Context, path string) ([]byte, error) {
 		return nil, err
 	}
 	req.Header.Set("User-Agent", c.UserAgent)
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("client: GET %s: %w", path, err)

@@ -1,7 +1,7 @@
 // Package client is a Go client for modelgov's HTTP API. The modelgov
 // command-line tool uses it, and so can any Go program:
 //
-//	c, err := client.New("http://127.0.0.1:8080")
+//	c, err := client.New("http://127.0.0.1:8080", client.WithToken(token))
 //	m, err := c.GetModel(ctx, "openai/gpt-5")
 //
 // Errors the server answers come back as *api.Problem, which carries the
@@ -31,6 +31,7 @@ type Client struct {
 	http *http.Client
 	// UserAgent is sent with every request.
 	UserAgent string
+	token     string
 }
 
 // Option configures a Client.
@@ -38,6 +39,10 @@ type Option func(*Client)
 
 // WithHTTPClient makes the client send its requests through hc.
 func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.http = hc } }
+
+// WithToken makes the client authenticate with a bearer token: a modelgov
+// API token (mgv_...) or, where the server accepts OIDC, a JWT.
+func WithToken(token string) Option { return func(c *Client) { c.token = strings.TrimSpace(token) } }
 
 // New returns a client of the server at baseURL, such as
 // "http://127.0.0.1:8080".
@@ -103,6 +108,9 @@ func (c *Client) do(ctx context.Context, req request, out any) (*http.Response, 
 	}
 	hr.Header.Set("Accept", "application/json")
 	hr.Header.Set("User-Agent", c.UserAgent)
+	if c.token != "" {
+		hr.Header.Set("Authorization", "Bearer "+c.token)
+	}
 	resp, err := c.http.Do(hr)
 	if err != nil {
 		return nil, fmt.Errorf("client: %s %s: %w", req.method, u.Redacted(), err)

@@ -17,7 +17,7 @@ import (
 func auditedRegistry(t *testing.T) (*serverProcess, commandLine) {
 	t.Helper()
 	srv := startServer(t, t.TempDir())
-	mg := commandLine(srv.URL)
+	mg := srv.cli()
 	mg.succeed(t, `
 schema_version: "1.1"
 model_id: meta/llama-3-1-405b
@@ -32,6 +32,7 @@ provider: openai
 display_name: GPT-5 Mini
 size_class: large
 `, "model", "apply", "-f", "-")
+	mg.proveIdentity(t, "meta/llama-3-1-405b")
 	mg.succeed(t, "", "model", "classify", "meta/llama-3-1-405b", "--role", "general", "--reason", "vote 1")
 	res := mg.fail(t, "", "model", "classify", "openai/gpt-5-mini", "--role", "general", "--reason", "the checklist says so")
 	if !strings.Contains(res.stderr, "general-not-small-variant") {
@@ -65,7 +66,7 @@ func TestAuditLogAndVerify(t *testing.T) {
 	}
 	saved := filepath.Join(t.TempDir(), "checkpoint")
 	out := mg.succeed(t, "", "audit", "verify", "--save", saved)
-	if !strings.Contains(out, "audit log verified: 7 entries") {
+	if !strings.Contains(out, "audit log verified: 10 entries") {
 		t.Errorf("verify: %s", out)
 	}
 	// More decisions; the saved checkpoint proves the log only grew.
@@ -125,7 +126,7 @@ func TestAuditVerifyDetectsARewrittenLog(t *testing.T) {
 	srv.kill(t)
 
 	db := openDB(t, srv.DataDir)
-	if _, err := db.Exec(`UPDATE audit_entries SET leaf = CAST(replace(CAST(leaf AS TEXT), '"vote 1"', '"vote 2"') AS BLOB) WHERE seq = 4`); err != nil {
+	if _, err := db.Exec(`UPDATE audit_entries SET leaf = CAST(replace(CAST(leaf AS TEXT), '"vote 1"', '"vote 2"') AS BLOB) WHERE CAST(leaf AS TEXT) LIKE '%"vote 1"%'`); err != nil {
 		t.Fatal(err)
 	}
 	rows, err := db.Query(`SELECT leaf FROM audit_entries ORDER BY seq`)
@@ -153,10 +154,10 @@ func TestAuditVerifyDetectsARewrittenLog(t *testing.T) {
 	db.Close()
 
 	srv2 := startServer(t, srv.DataDir)
-	mg2 := commandLine(srv2.URL)
+	mg2 := srv2.cli()
 	mg2.succeed(t, "", "audit", "verify") // the forged log is self-consistent
 	res := mg2.fail(t, "", "audit", "verify", "--checkpoint", saved)
-	if !strings.Contains(res.stderr, "rewritten since the saved checkpoint: its first 7 entries") {
+	if !strings.Contains(res.stderr, "rewritten since the saved checkpoint: its first 10 entries") {
 		t.Errorf("verify of a rewritten log against a saved checkpoint: stderr %q", res.stderr)
 	}
 }

@@ -48,7 +48,8 @@ func TestCrashRecovery(t *testing.T) {
 	dataDir := t.TempDir()
 	var acked []*api.Model // every write answered 2xx, as the server answered it
 	for cycle := 1; cycle <= crashCycles; cycle++ {
-		srv := startServer(t, dataDir)
+		// No rate limit: the writers are one principal hammering on purpose.
+		srv := startServer(t, dataDir, "--rate-limit", "0")
 		if cycle > 1 {
 			checkRecovered(t, srv, acked)
 		}
@@ -61,7 +62,7 @@ func TestCrashRecovery(t *testing.T) {
 			return
 		}
 	}
-	checkRecovered(t, startServer(t, dataDir), acked)
+	checkRecovered(t, startServer(t, dataDir, "--rate-limit", "0"), acked)
 }
 
 // writeUntilKilled runs crashWriters writers against srv and kills srv with
@@ -69,7 +70,7 @@ func TestCrashRecovery(t *testing.T) {
 // writers had a request in flight at the kill.
 func writeUntilKilled(t *testing.T, srv *serverProcess, cycle int) (acked []*api.Model, inFlight int) {
 	t.Helper()
-	c := newTestClient(t, srv.URL)
+	c := newTestClient(t, srv)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var (
@@ -143,7 +144,7 @@ func writeUntilKilled(t *testing.T, srv *serverProcess, cycle int) (acked []*api
 func checkRecovered(t *testing.T, srv *serverProcess, acked []*api.Model) {
 	t.Helper()
 	ctx := context.Background()
-	c := newTestClient(t, srv.URL)
+	c := newTestClient(t, srv)
 	if log := srv.log.String(); strings.Contains(log, "level=ERROR") {
 		t.Errorf("the server logged errors when it restarted after a crash:\n%s", log)
 	}
@@ -277,9 +278,9 @@ func forEachConcurrently[T any](items []T, f func(T)) {
 	wg.Wait()
 }
 
-func newTestClient(t *testing.T, url string) *client.Client {
+func newTestClient(t *testing.T, srv *serverProcess) *client.Client {
 	t.Helper()
-	c, err := client.New(url, client.WithHTTPClient(&http.Client{
+	c, err := client.New(srv.URL, client.WithToken(srv.adminToken(t)), client.WithHTTPClient(&http.Client{
 		Timeout:   10 * time.Second,
 		Transport: &http.Transport{MaxIdleConnsPerHost: 16},
 	}))

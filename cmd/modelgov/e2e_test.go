@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hivellm/modelgov/internal/server"
 )
 
 // The end-to-end tests run the modelgov binary itself, built once from this
@@ -209,15 +211,51 @@ type cliResult struct {
 	exitCode       int
 }
 
-// commandLine runs the modelgov client against the server at its URL.
-type commandLine string
+// commandLine runs the modelgov client against the server at url, with
+// the API token in tokenFile when it is set.
+type commandLine struct {
+	url       string
+	tokenFile string
+}
+
+// adminToken returns the admin token the server wrote in its data
+// directory at its first start.
+func (s *serverProcess) adminToken(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(s.DataDir, server.AdminTokenFile))
+	if err != nil {
+		t.Fatalf("read the admin token: %v", err)
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// proveIdentity gives a model a verified identity with the identity
+// commands, as its maintainer would: a new key, registered, and a
+// challenge answered with it.
+func (c commandLine) proveIdentity(t *testing.T, id string) {
+	t.Helper()
+	key := filepath.Join(t.TempDir(), strings.ReplaceAll(id, "/", "_")+".pem")
+	c.succeed(t, "", "identity", "keygen", "--out", key)
+	c.succeed(t, "", "identity", "register", id, "--key", key)
+	c.succeed(t, "", "identity", "prove", id, "--key", key)
+}
+
+// cli returns the command line of an admin of the server: it sends the
+// admin token the server wrote at its first start.
+func (s *serverProcess) cli() commandLine {
+	return commandLine{url: s.URL, tokenFile: filepath.Join(s.DataDir, server.AdminTokenFile)}
+}
 
 // run runs "modelgov --server URL args..." with stdin as standard input.
 func (c commandLine) run(t *testing.T, stdin string, args ...string) cliResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, modelgovBinary(t), append([]string{"--server", string(c)}, args...)...)
+	global := []string{"--server", c.url}
+	if c.tokenFile != "" {
+		global = append(global, "--token-file", c.tokenFile)
+	}
+	cmd := exec.CommandContext(ctx, modelgovBinary(t), append(global, args...)...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -11,7 +11,7 @@ import (
 // compliance and exempt, through the real binary.
 func TestGovernanceCommands(t *testing.T) {
 	srv := startServer(t, t.TempDir())
-	mg := commandLine(srv.URL)
+	mg := srv.cli()
 	mg.succeed(t, `
 schema_version: "1.1"
 model_id: meta/llama-3-3-70b
@@ -28,6 +28,7 @@ size_class: xl
 parameters: {count: 405e9, source: declared}
 `, "model", "apply", "-f", "-")
 	for _, id := range []string{"meta/llama-3-3-70b", "meta/llama-3-1-405b"} {
+		mg.proveIdentity(t, id)
 		out := mg.succeed(t, "", "model", "classify", id, "--role", "generals", "--reason", "the roster says so")
 		if !strings.Contains(out, "is general (policy version 1)") {
 			t.Errorf("classify %s: %s", id, out)

@@ -2,15 +2,18 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/hivellm/modelgov/api"
 )
 
 // TestApplyLegacyStatuses: a proposal 035 (schema 1.0) document is accepted
-// as it is, whatever its status, and the model takes that status.
+// as it is, whatever its status, and the model takes that status. Its role
+// is a request: general needs a verified identity, which a model cannot
+// have before it exists, so the model takes general's fallback role.
 func TestApplyLegacyStatuses(t *testing.T) {
-	mg := commandLine(startServer(t, t.TempDir()).URL)
+	mg := startServer(t, t.TempDir()).cli()
 	for _, tt := range []struct {
 		status api.Status
 	}{
@@ -38,8 +41,9 @@ created_at: "2024-05-13T00:00:00Z"
 			}
 			var m api.Model
 			decodeStrictJSON(t, mg.succeed(t, "", "model", "get", id, "-o", "json"), &m)
-			if m.Status() != tt.status || m.Role() != api.RoleGeneral {
-				t.Errorf("%s is %s with role %s, want %s with role general", id, m.Status(), m.Role(), tt.status)
+			if m.Status() != tt.status || m.Role() != api.RoleSpecialist || !strings.Contains(m.Governance.Reason, "general-verified-identity") {
+				t.Errorf("%s is %s with role %s (%q), want %s with role specialist for want of an identity",
+					id, m.Status(), m.Role(), m.Governance.Reason, tt.status)
 			}
 		})
 	}

@@ -55,7 +55,17 @@ registry; the other commands are its client.`,
 	root.SetErr(stderr)
 	server := root.PersistentFlags().String("server", env("MODELGOV_SERVER", "http://127.0.0.1:8080"),
 		"address of the modelgov server (env MODELGOV_SERVER)")
-	cl := &clientFlags{server: server}
-	root.AddCommand(newServeCommand(), newModelCommand(cl), newAliasCommand(cl), newPolicyCommand(cl), newComplianceCommand(cl), newAuditCommand(cl))
+	token := root.PersistentFlags().String("token", "", "API token to send (env MODELGOV_TOKEN; prefer the variable or --token-file, which stay out of process lists)")
+	tokenFile := root.PersistentFlags().String("token-file", env("MODELGOV_TOKEN_FILE", ""),
+		"file holding the API token (env MODELGOV_TOKEN_FILE); without a token, modelgov-data/admin.token is used when present")
+	if *token == "" {
+		// Not the flag's default: --help would print the secret.
+		*token = os.Getenv("MODELGOV_TOKEN")
+	}
+	cl := &clientFlags{server: server, token: token, tokenFile: tokenFile}
+	model := newModelCommand(cl)
+	model.AddCommand(newReviewCommand(cl))
+	root.AddCommand(newServeCommand(), model, newAliasCommand(cl), newPolicyCommand(cl), newComplianceCommand(cl), newAuditCommand(cl),
+		newTokenCommand(cl), newWhoAmICommand(cl), newIdentityCommand(cl))
 	return root
 }

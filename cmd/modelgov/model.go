@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,15 +19,68 @@ import (
 
 	"github.com/hivellm/modelgov/api"
 	"github.com/hivellm/modelgov/client"
+	"github.com/hivellm/modelgov/internal/server"
 )
 
 // clientFlags makes the API client from the global flags.
 type clientFlags struct {
-	server *string
+	server    *string
+	token     *string
+	tokenFile *string
 }
 
 func (f *clientFlags) client() (*client.Client, error) {
-	return client.New(*f.server)
+	token, err := f.credential()
+	if err != nil {
+		return nil, err
+	}
+	return client.New(*f.server, client.WithToken(token))
+}
+
+// credential returns the token to send: --token (or MODELGOV_TOKEN), else
+// the content of --token-file (or MODELGOV_TOKEN_FILE), else the admin
+// token a local server wrote in its default data directory, when it is
+// there; "" when there is none.
+func (f *clientFlags) credential() (string, error) {
+	if t := strings.TrimSpace(deref(f.token)); t != "" {
+		return t, nil
+	}
+	if path := deref(f.tokenFile); path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", fmt.Errorf("--token-file: %w", err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	if !loopback(deref(f.server)) {
+		return "", nil // the local admin token is for the local server only
+	}
+	local := filepath.Join(env("MODELGOV_DATA_DIR", "modelgov-data"), server.AdminTokenFile)
+	if b, err := os.ReadFile(local); err == nil {
+		return strings.TrimSpace(string(b)), nil
+	}
+	return "", nil
+}
+
+// loopback reports whether a server address names this machine.
+func loopback(server string) bool {
+	u, err := url.Parse(server)
+	if err != nil {
+		return false
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // run makes the body of a command that talks to the server: it gets the

@@ -37,7 +37,7 @@ labels: {team: core, tier: test}
 // real server, and the real client in one process per command.
 func TestCLIScenario(t *testing.T) {
 	srv := startServer(t, t.TempDir())
-	mg := commandLine(srv.URL)
+	mg := srv.cli()
 	sunset := time.Now().UTC().AddDate(1, 0, 0).Format("2006-01-02")
 	past := time.Now().UTC().AddDate(0, 0, -2).Format("2006-01-02")
 
@@ -54,6 +54,22 @@ func TestCLIScenario(t *testing.T) {
 		want := "openai/gpt-5 unchanged\nopenai/gpt-5-general unchanged\n"
 		if got != want {
 			t.Errorf("second apply printed\n%s\nwant\n%s", got, want)
+		}
+	})
+
+	t.Run("a legacy general proves its identity, then is classified general", func(t *testing.T) {
+		// Proposal 036: a general needs a verified identity, which no model
+		// has before it exists; the 1.0 document's role request was given
+		// the fallback role, and its history says why.
+		var m api.Model
+		decodeStrictJSON(t, mg.succeed(t, "", "model", "get", "openai/gpt-5-general", "-o", "json"), &m)
+		if m.Role() != api.RoleSpecialist || !strings.Contains(m.Governance.Reason, "general-verified-identity") {
+			t.Fatalf("openai/gpt-5-general after apply: role %s, reason %q; want specialist, for want of an identity", m.Role(), m.Governance.Reason)
+		}
+		mg.proveIdentity(t, "openai/gpt-5-general")
+		out := mg.succeed(t, "", "model", "classify", "openai/gpt-5-general", "--role", "general", "--reason", "proposal 035 example entry")
+		if !strings.Contains(out, "is general") {
+			t.Errorf("classify printed %q", out)
 		}
 	})
 
@@ -108,7 +124,7 @@ func TestCLIScenario(t *testing.T) {
 				Role: api.RoleNone, Status: api.StatusProposed, Version: "2", Labels: map[string]string{"team": "core", "tier": "prod"},
 				Capabilities: []string{"code", "reasoning", "tools"}},
 			{ID: "openai/gpt-5-general", Provider: "openai", DisplayName: "GPT-5 (General)", Size: api.SizeXL,
-				Role: api.RoleGeneral, Status: api.StatusActive, Version: "1", Capabilities: []string{"code", "reasoning", "tools"}},
+				Role: api.RoleGeneral, Status: api.StatusActive, Version: "4", Capabilities: []string{"code", "reasoning", "tools"}},
 		}
 		var got []modelSummary
 		for _, m := range list.Items {
@@ -267,15 +283,15 @@ func TestCLIScenario(t *testing.T) {
 		}{{
 			model: "openai/gpt-5",
 			want: []string{
-				"3 lifecycle anonymous active none approved by vote 12",
-				"2 update anonymous proposed none -",
-				"1 create anonymous proposed none -",
+				"3 lifecycle admin active none approved by vote 12",
+				"2 update admin proposed none -",
+				"1 create admin proposed none -",
 			},
 		}, {
 			model: "anthropic/claude-haiku",
 			want: []string{
-				"2 lifecycle anonymous deprecated specialist replaced by openai/gpt-5",
-				"1 create anonymous active specialist -",
+				"2 lifecycle admin deprecated specialist replaced by openai/gpt-5",
+				"1 create admin active specialist -",
 			},
 		}} {
 			out := mg.succeed(t, "", "model", "history", tt.model)
@@ -308,7 +324,7 @@ func TestCLIScenario(t *testing.T) {
 		}
 		got := *m.Lifecycle
 		want := api.Lifecycle{Status: api.StatusDeprecated, Since: got.Since, Reason: "replaced by openai/gpt-5",
-			ChangedBy: "anonymous", Successor: "openai/gpt-5", Sunset: sunset}
+			ChangedBy: "admin", Successor: "openai/gpt-5", Sunset: sunset}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("lifecycle = %+v, want %+v", got, want)
 		}

@@ -16,6 +16,7 @@ func newServeCommand() *cobra.Command {
 		cfg       server.Config
 		logLevel  string
 		logFormat string
+		roleMap   []string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -40,6 +41,22 @@ flight finish, then the database closes.`,
 				return fmt.Errorf("--log-format must be text or json, not %q", logFormat)
 			}
 			cfg.Logger = slog.New(h)
+			if len(roleMap) > 0 {
+				cfg.OIDC.RoleMap = map[string]string{}
+				for _, kv := range roleMap {
+					claim, role, ok := strings.Cut(kv, "=")
+					if !ok || claim == "" || role == "" {
+						return fmt.Errorf("--oidc-role-map takes claim-value=role, not %q", kv)
+					}
+					cfg.OIDC.RoleMap[claim] = role
+				}
+			}
+			if cfg.RateLimit.PerSecond <= 0 {
+				cfg.RateLimit.PerSecond = -1 // no limit
+			}
+			if (cfg.OIDC.Issuer == "") != (cfg.OIDC.Audience == "") {
+				return fmt.Errorf("--oidc-issuer and --oidc-audience go together")
+			}
 			cfg.Synchronous = strings.ToUpper(cfg.Synchronous)
 			srv, err := server.New(cmd.Context(), cfg)
 			if err != nil {
@@ -55,6 +72,14 @@ flight finish, then the database closes.`,
 	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
 	f.DurationVar(&cfg.EnforceInterval, "enforce-interval", time.Minute, "how often the roles of models whose grace period ended are lowered")
 	f.DurationVar(&cfg.RecheckInterval, "recheck-interval", time.Hour, "how often every model is checked again against the active policy")
+	f.BoolVar(&cfg.AnonymousRead, "anonymous-read", false, "let requests without credentials read (as viewers); writes always need a token")
+	f.StringVar(&cfg.OIDC.Issuer, "oidc-issuer", "", "also accept bearer JWTs from this OpenID Connect issuer (URL)")
+	f.StringVar(&cfg.OIDC.Audience, "oidc-audience", "", "the audience (client id) the OIDC tokens must be issued for")
+	f.StringVar(&cfg.OIDC.UsernameClaim, "oidc-username-claim", "sub", "the OIDC claim that names the principal (prefixed with oidc:)")
+	f.StringVar(&cfg.OIDC.RolesClaim, "oidc-roles-claim", "roles", "the OIDC claim that holds the principal's roles")
+	f.StringSliceVar(&roleMap, "oidc-role-map", nil, "map an OIDC role claim value to a modelgov role: value=role (repeatable); without it, values that are modelgov roles pass")
+	f.Float64Var(&cfg.RateLimit.PerSecond, "rate-limit", 1, "registrations and identity operations each principal may make per second, on average (0 or less: no limit)")
+	f.IntVar(&cfg.RateLimit.Burst, "rate-burst", 30, "how many registrations and identity operations a principal may make at once")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	return cmd

@@ -35,6 +35,7 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	req.ContentLength = int64(len(doc))
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+srv.adminToken(t))
 	// With Expect: 100-continue the client sends the body only once the
 	// server answers 100 Continue, which it does when the handler starts to
 	// read the body: so the first write below returns only when the request
@@ -103,7 +104,7 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 
 	again := startServer(t, dataDir)
-	c, err := client.New(again.URL)
+	c, err := client.New(again.URL, client.WithToken(again.adminToken(t)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,6 +27,7 @@ const (
 	PolicyDenied                   // the governance policy refuses the change
 	TooLarge                       // the request body is over the limit
 	Unavailable                    // the service cannot answer now
+	RateLimited                    // the caller sent too many requests
 )
 
 var kindNames = [...]string{
@@ -42,6 +43,7 @@ var kindNames = [...]string{
 	PolicyDenied:       "denied by policy",
 	TooLarge:           "request too large",
 	Unavailable:        "unavailable",
+	RateLimited:        "too many requests",
 }
 
 func (k Kind) String() string {

@@ -28,6 +28,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 	"sigs.k8s.io/yaml"
 
+	"github.com/hivellm/modelgov/api"
 	"github.com/hivellm/modelgov/internal/audit"
 	"github.com/hivellm/modelgov/internal/httpapi"
 	"github.com/hivellm/modelgov/internal/policy"
@@ -41,10 +42,11 @@ import (
 // signing key kept in the data directory, as internal/server assembles it.
 type auditServer struct {
 	*httptest.Server
-	api  *httpapi.Server
-	reg  *registry.Service
-	dir  string
-	stop func()
+	api   *httpapi.Server
+	reg   *registry.Service
+	dir   string
+	stop  func()
+	token string
 }
 
 type auditConfig struct {
@@ -54,6 +56,9 @@ type auditConfig struct {
 	now func() time.Time
 	// wrap, when set, wraps the store the registry writes to.
 	wrap func(store.Store) store.Store
+	// token, when set, is the admin token of a registry started before in
+	// dir; "" means the one adminToken gives.
+	token string
 }
 
 func newAuditServer(t *testing.T, cfg auditConfig) *auditServer {
@@ -86,7 +91,12 @@ func newAuditServer(t *testing.T, cfg auditConfig) *auditServer {
 	if err := reg.Bootstrap(ctx); err != nil {
 		t.Fatal(err)
 	}
-	h, err := httpapi.New(httpapi.Config{Registry: reg, Ready: st.Ping, Schemas: schema.Files(), Logger: slog.New(slog.DiscardHandler)})
+	token := cfg.token
+	if token == "" {
+		token = adminToken(t, reg).Token
+	}
+	h, err := httpapi.New(httpapi.Config{Registry: reg, Ready: st.Ping, Schemas: schema.Files(), Logger: slog.New(slog.DiscardHandler),
+		RateLimit: httpapi.RateLimit{PerSecond: -1}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +104,7 @@ func newAuditServer(t *testing.T, cfg auditConfig) *auditServer {
 	var once sync.Once
 	stop := func() { once.Do(func() { ts.Close(); st.Close() }) }
 	t.Cleanup(stop)
-	return &auditServer{Server: ts, api: h, reg: reg, dir: dir, stop: stop}
+	return &auditServer{Server: ts, api: h, reg: reg, dir: dir, stop: stop, token: token}
 }
 
 // send sends a request; header is name, value pairs. A body without a
@@ -108,6 +118,7 @@ func (s *auditServer) send(t *testing.T, method, path string, body []byte, heade
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	req.Header.Set("Authorization", "Bearer "+s.token)
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
@@ -384,14 +395,15 @@ func (s *auditServer) activePolicy(t *testing.T) activePolicy {
 	return p
 }
 
-// decide makes decisions allowed and denied: two models, a classification
-// allowed and one refused, an approval and an alias move. Names are made
-// unique by tag.
+// decide makes decisions allowed and denied: two models, the proof of the
+// large one's identity, a classification allowed and one refused, an
+// approval and an alias move. Names are made unique by tag.
 func (s *auditServer) decide(t *testing.T, tag string) {
 	t.Helper()
 	large, mini := "meta/llama-"+tag+"-405b", "openai/gpt-"+tag+"-mini"
 	s.write(t, "POST", "/v1/models", mustJSON(t, fullDocument(large)))
 	s.write(t, "POST", "/v1/models", mustJSON(t, fullDocument(mini)))
+	proveIdentity(t, s, large) // a general needs a verified identity
 	s.write(t, "PUT", "/v1/models/"+large+"/classification", []byte(`{"role":"general","reason":"vote 1"}`))
 	if code, _, body := s.send(t, "PUT", "/v1/models/"+mini+"/classification", []byte(`{"role":"general","reason":"vote 2"}`)); code != http.StatusUnprocessableEntity {
 		t.Fatalf("classify a mini as general: %d %s, want 422", code, body)
@@ -530,7 +542,7 @@ func TestAuditDeniedDecisionIsLogged(t *testing.T) {
 		t.Fatalf("a refused write added %d entries, want 1", len(got))
 	}
 	e := got[0]
-	if e.Outcome != "denied" || e.Action != "model.classify" || e.Target != id || e.Principal != "anonymous" ||
+	if e.Outcome != "denied" || e.Action != "model.classify" || e.Target != id || e.Principal != registry.BootstrapTokenName ||
 		!slices.Equal(e.Roles, []string{"admin"}) || e.RequestID != "req-deny-1" || e.Reason != "the checklist says so" {
 		t.Errorf("entry of the refusal = %+v", e)
 	}
@@ -587,22 +599,37 @@ func TestAuditAllowedWritesRecordRevisionHashes(t *testing.T) {
 	replaced := fullDocument(id)
 	replaced["notes"] = "replaced"
 	exp := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	key := newKey(t, api.KeyEd25519)
+	// verification asks for a challenge and answers it, signed.
+	verification := func() []byte {
+		ch := challenge(t, s, id)
+		return mustJSON(t, api.ChallengeAnswer{Nonce: ch.Nonce, Signature: sign(t, key, []byte(ch.Nonce))})
+	}
 	steps := []struct {
 		name, method, path string
 		body               []byte
 		header             []string
 		action, reason     string
+		// bodyOf, when set, makes the body just before the request.
+		bodyOf func() []byte
 	}{
-		{"create", "POST", "/v1/models", mustJSON(t, fullDocument(id)), nil, "model.create", ""},
-		{"replace", "PUT", "/v1/models/" + id, mustJSON(t, replaced), nil, "model.update", ""},
-		{"patch", "PATCH", "/v1/models/" + id, []byte(`{"notes":"patched"}`), []string{"Content-Type", "application/merge-patch+json"}, "model.patch", ""},
-		{"classify", "PUT", "/v1/models/" + id + "/classification", []byte(`{"role":"general","reason":"vote 7"}`), nil, "model.classify", "vote 7"},
-		{"approve", "PUT", "/v1/models/" + id + "/lifecycle", []byte(`{"status":"active","reason":"approved"}`), nil, "model.lifecycle", "approved"},
-		{"exempt", "POST", "/v1/models/" + id + "/exemptions", []byte(`{"rules":["general-size-class"],"reason":"pilot","expires_at":"` + exp + `"}`), nil, "model.exempt", ""},
+		{"create", "POST", "/v1/models", mustJSON(t, fullDocument(id)), nil, "model.create", "", nil},
+		{"replace", "PUT", "/v1/models/" + id, mustJSON(t, replaced), nil, "model.update", "", nil},
+		{"patch", "PATCH", "/v1/models/" + id, []byte(`{"notes":"patched"}`), []string{"Content-Type", "application/merge-patch+json"}, "model.patch", "", nil},
+		{"identity", "PUT", "/v1/models/" + id + "/identity", mustJSON(t, api.IdentityRegistration{PublicKey: key.Public().Base64()}), nil,
+			"model.identity", "registered ed25519 key " + key.Public().KeyID() + " for owner " + registry.BootstrapTokenName, nil},
+		{"verify", "POST", "/v1/models/" + id + "/identity/verify", nil, nil,
+			"model.identity", "verified key " + key.Public().KeyID() + ": its holder signed a challenge", verification},
+		{"classify", "PUT", "/v1/models/" + id + "/classification", []byte(`{"role":"general","reason":"vote 7"}`), nil, "model.classify", "vote 7", nil},
+		{"approve", "PUT", "/v1/models/" + id + "/lifecycle", []byte(`{"status":"active","reason":"approved"}`), nil, "model.lifecycle", "approved", nil},
+		{"exempt", "POST", "/v1/models/" + id + "/exemptions", []byte(`{"rules":["general-size-class"],"reason":"pilot","expires_at":"` + exp + `"}`), nil, "model.exempt", "", nil},
 	}
 	active := s.activePolicy(t)
 	for n, step := range steps {
 		rev := int64(n + 1)
+		if step.bodyOf != nil {
+			step.body = step.bodyOf()
+		}
 		size := s.size(t)
 		requestID := "req-" + step.name
 		start := time.Now()
@@ -630,7 +657,7 @@ func TestAuditAllowedWritesRecordRevisionHashes(t *testing.T) {
 			t.Errorf("%s: after = %q, want the hash of revision %d, %q", step.name, e.After, rev, documentHash(r.Model))
 		}
 		if e.Outcome != "allowed" || len(e.Failed) != 0 || e.Action != step.action || e.Target != id || e.Revision != rev ||
-			e.RequestID != requestID || r.RequestID != requestID || e.Principal != "anonymous" || !slices.Equal(e.Roles, []string{"admin"}) {
+			e.RequestID != requestID || r.RequestID != requestID || e.Principal != registry.BootstrapTokenName || !slices.Equal(e.Roles, []string{"admin"}) {
 			t.Errorf("%s: entry %+v\nfor revision %+v", step.name, e, r)
 		}
 		if step.reason != "" && e.Reason != step.reason {
@@ -768,6 +795,7 @@ func TestAuditEntryCommitsWithItsChange(t *testing.T) {
 	s := newAuditServer(t, auditConfig{wrap: func(st store.Store) store.Store { return failingAuditStore{st, &fail} }})
 	id := "meta/llama-atomic"
 	s.write(t, "POST", "/v1/models", mustJSON(t, fullDocument(id)))
+	proveIdentity(t, s, id) // so that the policy allows its classification as a general
 	_, _, before := s.send(t, "GET", "/v1/models/"+id, nil)
 	size := s.size(t)
 
@@ -837,16 +865,28 @@ func TestAuditEntryCommitsWithItsChange(t *testing.T) {
 
 // TestAuditEveryWriteRouteIsRecorded walks every write route of the API:
 // each allowed write adds its entries, each refused one adds one denied
-// entry, and the dry runs add none.
+// entry, and the dry runs add none. Issuing an identity challenge stores a
+// nonce and changes no model: it is recorded only when it is refused.
 func TestAuditEveryWriteRouteIsRecorded(t *testing.T) {
 	s := newAuditServer(t, auditConfig{})
 	s.write(t, "POST", "/v1/models", mustJSON(t, fullDocument("a/b")))
 	s.write(t, "POST", "/v1/models", mustJSON(t, fullDocument("g/h")))
+	// a/c is nearly identical to a/b: it is held for a governor's review.
+	s.write(t, "POST", "/v1/models", mustJSON(t, fullDocument("a/c")))
+	// k/l endorses a/b; m/n has its identity revoked.
+	s.write(t, "POST", "/v1/models", mustJSON(t, fullDocument("k/l")))
+	s.write(t, "POST", "/v1/models", mustJSON(t, fullDocument("m/n")))
+	endorserKey := proveIdentity(t, s, "k/l")
+	proveIdentity(t, s, "m/n")
+	key := newKey(t, api.KeyEd25519) // a/b's
 	exp := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
 	exempt := []byte(`{"rules":["general-size-class"],"reason":"r","expires_at":"` + exp + `"}`)
 	changed := fullDocument("a/b")
 	changed["notes"] = "changed"
 	mergePatch := []string{"Content-Type", "application/merge-patch+json"}
+	endorsement := func() []byte {
+		return mustJSON(t, api.EndorsementRequest{Endorser: "k/l", Signature: sign(t, endorserKey, api.EndorsementMessage("a/b", key.Public().KeyID()))})
+	}
 
 	type step struct {
 		route, path string
@@ -856,46 +896,86 @@ func TestAuditEveryWriteRouteIsRecorded(t *testing.T) {
 		// target of the last one.
 		actions []string
 		target  string
+		// prepare, when set, completes the step just before its request,
+		// from what earlier steps answered.
+		prepare func(st *step)
+		// answered, when set, reads the answer.
+		answered func(st *step, body []byte)
 	}
-	var exemptionID string
+	var exemptionID, nonce, tokenID string
 	allowed := []step{
-		{"POST /v1/models", "/v1/models", mustJSON(t, fullDocument("c/d")), nil, []string{"model.create"}, "c/d"},
-		{"POST /v1/models:apply", "/v1/models:apply", mustJSON(t, fullDocument("e/f")), nil, []string{"model.create"}, "e/f"},
-		{"PUT /v1/models/{provider}/{model}", "/v1/models/a/b", mustJSON(t, changed), nil, []string{"model.update"}, "a/b"},
-		{"PATCH /v1/models/{provider}/{model}", "/v1/models/a/b", []byte(`{"notes":"patched"}`), mergePatch, []string{"model.patch"}, "a/b"},
-		{"PUT /v1/models/{provider}/{model}/classification", "/v1/models/a/b/classification", []byte(`{"role":"specialist","reason":"r"}`), nil, []string{"model.classify"}, "a/b"},
-		{"PUT /v1/models/{provider}/{model}/lifecycle", "/v1/models/a/b/lifecycle", []byte(`{"status":"active","reason":"r"}`), nil, []string{"model.lifecycle"}, "a/b"},
-		{"POST /v1/models/{provider}/{model}/exemptions", "/v1/models/a/b/exemptions", exempt, nil, []string{"model.exempt"}, "a/b"},
-		{"DELETE /v1/models/{provider}/{model}/exemptions/{id}", "", nil, nil, []string{"model.exempt"}, "a/b"},
-		{"PUT /v1/aliases/{namespace}/{name}", "/v1/aliases/hivellm/chair", []byte(`{"target":"a/b"}`), nil, []string{"alias.move"}, "hivellm/chair"},
-		{"DELETE /v1/aliases/{namespace}/{name}", "/v1/aliases/hivellm/chair", nil, nil, []string{"alias.delete"}, "hivellm/chair"},
-		{"DELETE /v1/models/{provider}/{model}", "/v1/models/g/h", nil, nil, []string{"model.delete"}, "g/h"},
-		{"POST /v1/policies", "/v1/policies", policy.Default(), []string{"Content-Type", "application/yaml"}, []string{"policy.upload"}, "policy/2"},
-		{"POST /v1/policies/{version}/activate", "/v1/policies/2/activate", nil, nil, []string{"policy.activate"}, "policy/2"},
-		{"POST /v1/policy/evaluate", "/v1/policy/evaluate", []byte(`{"action":"model.classify","role":"general","model":` + string(mustJSON(t, fullDocument("x/y"))) + `}`), nil, nil, ""},
-		{"POST /v1/policy/report", "/v1/policy/report", policy.Default(), []string{"Content-Type", "application/yaml"}, nil, ""},
+		{route: "POST /v1/models", path: "/v1/models", body: mustJSON(t, fullDocument("c/d")), actions: []string{"model.create"}, target: "c/d"},
+		{route: "POST /v1/models:apply", path: "/v1/models:apply", body: mustJSON(t, fullDocument("e/f")), actions: []string{"model.create"}, target: "e/f"},
+		{route: "PUT /v1/models/{provider}/{model}", path: "/v1/models/a/b", body: mustJSON(t, changed), actions: []string{"model.update"}, target: "a/b"},
+		{route: "PATCH /v1/models/{provider}/{model}", path: "/v1/models/a/b", body: []byte(`{"notes":"patched"}`), header: mergePatch,
+			actions: []string{"model.patch"}, target: "a/b"},
+		{route: "PUT /v1/models/{provider}/{model}/classification", path: "/v1/models/a/b/classification", body: []byte(`{"role":"specialist","reason":"r"}`),
+			actions: []string{"model.classify"}, target: "a/b"},
+		{route: "PUT /v1/models/{provider}/{model}/lifecycle", path: "/v1/models/a/b/lifecycle", body: []byte(`{"status":"active","reason":"r"}`),
+			actions: []string{"model.lifecycle"}, target: "a/b"},
+		{route: "POST /v1/models/{provider}/{model}/exemptions", path: "/v1/models/a/b/exemptions", body: exempt, actions: []string{"model.exempt"}, target: "a/b",
+			answered: func(_ *step, body []byte) {
+				var m api.Model
+				if err := json.Unmarshal(body, &m); err != nil || m.Governance == nil || len(m.Governance.Exemptions) == 0 {
+					t.Fatalf("grant exemption answered %s (%v)", body, err)
+				}
+				exemptionID = m.Governance.Exemptions[0].ID
+			}},
+		{route: "DELETE /v1/models/{provider}/{model}/exemptions/{id}", actions: []string{"model.exempt"}, target: "a/b",
+			prepare: func(st *step) { st.path = "/v1/models/a/b/exemptions/" + exemptionID }},
+		{route: "PUT /v1/models/{provider}/{model}/review", path: "/v1/models/a/c/review", body: []byte(`{"status":"cleared","reason":"a distinct model"}`),
+			actions: []string{"model.review"}, target: "a/c"},
+		{route: "PUT /v1/models/{provider}/{model}/identity", path: "/v1/models/a/b/identity",
+			body: mustJSON(t, api.IdentityRegistration{PublicKey: key.Public().Base64()}), actions: []string{"model.identity"}, target: "a/b"},
+		// A challenge stores a nonce and changes no model: nothing to record.
+		{route: "POST /v1/models/{provider}/{model}/identity/challenge", path: "/v1/models/a/b/identity/challenge", actions: nil,
+			answered: func(_ *step, body []byte) {
+				var ch api.Challenge
+				if err := json.Unmarshal(body, &ch); err != nil || ch.Nonce == "" {
+					t.Fatalf("challenge answered %s (%v)", body, err)
+				}
+				nonce = ch.Nonce
+			}},
+		{route: "POST /v1/models/{provider}/{model}/identity/verify", path: "/v1/models/a/b/identity/verify", actions: []string{"model.identity"}, target: "a/b",
+			prepare: func(st *step) {
+				st.body = mustJSON(t, api.ChallengeAnswer{Nonce: nonce, Signature: sign(t, key, []byte(nonce))})
+			}},
+		{route: "POST /v1/models/{provider}/{model}/identity/endorsements", path: "/v1/models/a/b/identity/endorsements", body: endorsement(),
+			actions: []string{"model.identity"}, target: "a/b"},
+		{route: "DELETE /v1/models/{provider}/{model}/identity/endorsements/{endorser_provider}/{endorser_model}", path: "/v1/models/a/b/identity/endorsements/k/l",
+			actions: []string{"model.identity"}, target: "a/b"},
+		{route: "DELETE /v1/models/{provider}/{model}/identity", path: "/v1/models/m/n/identity?reason=key+leaked", actions: []string{"model.identity"}, target: "m/n"},
+		{route: "PUT /v1/aliases/{namespace}/{name}", path: "/v1/aliases/hivellm/chair", body: []byte(`{"target":"a/b"}`), actions: []string{"alias.move"}, target: "hivellm/chair"},
+		{route: "DELETE /v1/aliases/{namespace}/{name}", path: "/v1/aliases/hivellm/chair", actions: []string{"alias.delete"}, target: "hivellm/chair"},
+		{route: "DELETE /v1/models/{provider}/{model}", path: "/v1/models/g/h", actions: []string{"model.delete"}, target: "g/h"},
+		{route: "POST /v1/policies", path: "/v1/policies", body: policy.Default(), header: []string{"Content-Type", "application/yaml"},
+			actions: []string{"policy.upload"}, target: "policy/2"},
+		{route: "POST /v1/policies/{version}/activate", path: "/v1/policies/2/activate", actions: []string{"policy.activate"}, target: "policy/2"},
+		{route: "POST /v1/policy/evaluate", path: "/v1/policy/evaluate",
+			body: []byte(`{"action":"model.classify","role":"general","model":` + string(mustJSON(t, fullDocument("x/y"))) + `}`)},
+		{route: "POST /v1/policy/report", path: "/v1/policy/report", body: policy.Default(), header: []string{"Content-Type", "application/yaml"}},
+		{route: "POST /v1/tokens", path: "/v1/tokens", body: []byte(`{"name":"ci-bot","roles":["maintainer"]}`), actions: []string{"token.create"},
+			answered: func(st *step, body []byte) {
+				var tok api.Token
+				if err := json.Unmarshal(body, &tok); err != nil || tok.ID == "" {
+					t.Fatalf("token creation answered %s (%v)", body, err)
+				}
+				tokenID, st.target = tok.ID, "token/"+tok.ID
+			}},
+		{route: "DELETE /v1/tokens/{id}", actions: []string{"token.revoke"},
+			prepare: func(st *step) { st.path, st.target = "/v1/tokens/"+tokenID, "token/"+tokenID }},
 	}
 	walked := map[string]bool{}
 	for _, st := range allowed {
-		if st.route == "DELETE /v1/models/{provider}/{model}/exemptions/{id}" {
-			st.path = "/v1/models/a/b/exemptions/" + exemptionID
+		if st.prepare != nil {
+			st.prepare(&st)
 		}
 		size := s.size(t)
 		requestID := "req-" + strings.NewReplacer(" ", "-", "/", "-", "{", "", "}", "").Replace(st.route)
 		body := s.write(t, strings.Fields(st.route)[0], st.path, st.body, append([]string{"X-Request-Id", requestID}, st.header...)...)
 		walked[st.route] = true
-		if strings.HasPrefix(st.route, "POST /v1/models/{provider}/{model}/exemptions") {
-			var m struct {
-				Governance struct {
-					Exemptions []struct {
-						ID string `json:"id"`
-					} `json:"exemptions"`
-				} `json:"governance"`
-			}
-			if err := json.Unmarshal(body, &m); err != nil || len(m.Governance.Exemptions) == 0 {
-				t.Fatalf("grant exemption answered %s (%v)", body, err)
-			}
-			exemptionID = m.Governance.Exemptions[0].ID
+		if st.answered != nil {
+			st.answered(&st, body)
 		}
 		got := s.since(t, size)
 		var actions []string
@@ -919,18 +999,46 @@ func TestAuditEveryWriteRouteIsRecorded(t *testing.T) {
 		}
 	}
 
+	// A maintainer who does not own a/b may neither ask for its challenge
+	// nor answer one: both refusals are recorded, under the registry's own
+	// access rule.
+	var mallory api.Token
+	if err := json.Unmarshal(s.write(t, "POST", "/v1/tokens", []byte(`{"name":"mallory","roles":["maintainer"]}`)), &mallory); err != nil {
+		t.Fatal(err)
+	}
+	for _, refused := range []struct {
+		path   string
+		body   []byte
+		action string
+	}{
+		{"/v1/models/a/b/identity/challenge", nil, "model.identity"},
+		{"/v1/models/a/b/identity/verify", mustJSON(t, api.ChallengeAnswer{Nonce: "not-a-nonce", Signature: "AAAA"}), "model.identity"},
+	} {
+		size := s.size(t)
+		code, _, body := s.send(t, "POST", refused.path, refused.body, append(withToken(mallory.Token), "X-Request-Id", "req-mallory")...)
+		if code != http.StatusForbidden {
+			t.Errorf("POST %s by a maintainer who does not own a/b: %d %s, want 403", refused.path, code, body)
+			continue
+		}
+		got := s.since(t, size)
+		if len(got) != 1 {
+			t.Errorf("POST %s refused: %d entries, want 1", refused.path, len(got))
+			continue
+		}
+		if e := got[0]; e.Outcome != "denied" || e.Action != refused.action || e.Target != "a/b" || e.Principal != "mallory" ||
+			!slices.Equal(e.Roles, []string{"maintainer"}) || e.RequestID != "req-mallory" || !slices.Equal(e.failedIDs(), []string{"registry-access"}) {
+			t.Errorf("POST %s refused: entry %+v, want %s of a/b by mallory denied by registry-access", refused.path, e, refused.action)
+		}
+	}
+
 	// A bundle that refuses every action: every model write is refused, and
 	// every refusal is recorded with the rule, under that bundle.
 	s.write(t, "PUT", "/v1/aliases/hivellm/chair", []byte(`{"target":"a/b"}`))
 	s.write(t, "POST", "/v1/models/a/b/exemptions", exempt)
-	var m struct {
-		ResourceVersion string `json:"resource_version"`
-		Governance      struct {
-			Exemptions []struct {
-				ID string `json:"id"`
-			} `json:"exemptions"`
-		} `json:"governance"`
-	}
+	s.write(t, "POST", "/v1/models/a/b/identity/endorsements", endorsement())
+	// a/d is nearly identical to a/b: it is held for a governor's review.
+	s.write(t, "POST", "/v1/models", mustJSON(t, fullDocument("a/d")))
+	var m api.Model
 	s.getJSON(t, "/v1/models/a/b", &m)
 	if len(m.Governance.Exemptions) == 0 {
 		t.Fatal("a/b has no exemption")
@@ -967,19 +1075,45 @@ func TestAuditEveryWriteRouteIsRecorded(t *testing.T) {
 		return documentHash(s.revision(t, id, n).Model)
 	}
 	denied := []step{
-		{"POST /v1/models", "/v1/models", mustJSON(t, fullDocument("c2/d2")), nil, []string{"model.create"}, "c2/d2"},
-		{"POST /v1/models:apply", "/v1/models:apply", mustJSON(t, fullDocument("e2/f2")), nil, []string{"model.create"}, "e2/f2"},
-		{"PUT /v1/models/{provider}/{model}", "/v1/models/a/b", []byte(strings.Replace(string(mustJSON(t, changed)), `"changed"`, `"frozen"`, 1)), nil, []string{"model.update"}, "a/b"},
-		{"PATCH /v1/models/{provider}/{model}", "/v1/models/a/b", []byte(`{"notes":"frozen"}`), mergePatch, []string{"model.patch"}, "a/b"},
-		{"PUT /v1/models/{provider}/{model}/classification", "/v1/models/a/b/classification", []byte(`{"role":"experimental","reason":"r"}`), nil, []string{"model.classify"}, "a/b"},
-		{"PUT /v1/models/{provider}/{model}/lifecycle", "/v1/models/a/b/lifecycle", []byte(`{"status":"deprecated","sunset":"2027-01-01","reason":"r"}`), nil, []string{"model.lifecycle"}, "a/b"},
-		{"POST /v1/models/{provider}/{model}/exemptions", "/v1/models/a/b/exemptions", exempt, nil, []string{"model.exempt"}, "a/b"},
-		{"DELETE /v1/models/{provider}/{model}/exemptions/{id}", "/v1/models/a/b/exemptions/" + m.Governance.Exemptions[0].ID, nil, nil, []string{"model.exempt"}, "a/b"},
-		{"PUT /v1/aliases/{namespace}/{name}", "/v1/aliases/hivellm/vice", []byte(`{"target":"a/b"}`), nil, []string{"alias.move"}, "hivellm/vice"},
-		{"DELETE /v1/aliases/{namespace}/{name}", "/v1/aliases/hivellm/chair", nil, nil, []string{"alias.delete"}, "hivellm/chair"},
-		{"DELETE /v1/models/{provider}/{model}", "/v1/models/c/d", nil, nil, []string{"model.delete"}, "c/d"},
+		{route: "POST /v1/models", path: "/v1/models", body: mustJSON(t, fullDocument("c2/d2")), actions: []string{"model.create"}, target: "c2/d2"},
+		{route: "POST /v1/models:apply", path: "/v1/models:apply", body: mustJSON(t, fullDocument("e2/f2")), actions: []string{"model.create"}, target: "e2/f2"},
+		{route: "PUT /v1/models/{provider}/{model}", path: "/v1/models/a/b", body: []byte(strings.Replace(string(mustJSON(t, changed)), `"changed"`, `"frozen"`, 1)),
+			actions: []string{"model.update"}, target: "a/b"},
+		{route: "PATCH /v1/models/{provider}/{model}", path: "/v1/models/a/b", body: []byte(`{"notes":"frozen"}`), header: mergePatch, actions: []string{"model.patch"}, target: "a/b"},
+		{route: "PUT /v1/models/{provider}/{model}/classification", path: "/v1/models/a/b/classification", body: []byte(`{"role":"experimental","reason":"r"}`),
+			actions: []string{"model.classify"}, target: "a/b"},
+		{route: "PUT /v1/models/{provider}/{model}/lifecycle", path: "/v1/models/a/b/lifecycle", body: []byte(`{"status":"deprecated","sunset":"2027-01-01","reason":"r"}`),
+			actions: []string{"model.lifecycle"}, target: "a/b"},
+		{route: "POST /v1/models/{provider}/{model}/exemptions", path: "/v1/models/a/b/exemptions", body: exempt, actions: []string{"model.exempt"}, target: "a/b"},
+		{route: "DELETE /v1/models/{provider}/{model}/exemptions/{id}", path: "/v1/models/a/b/exemptions/" + m.Governance.Exemptions[0].ID,
+			actions: []string{"model.exempt"}, target: "a/b"},
+		{route: "PUT /v1/models/{provider}/{model}/review", path: "/v1/models/a/d/review", body: []byte(`{"status":"cleared","reason":"r"}`),
+			actions: []string{"model.review"}, target: "a/d"},
+		{route: "PUT /v1/models/{provider}/{model}/identity", path: "/v1/models/m/n/identity", // its identity is revoked: a new key needs no rotation
+			body: mustJSON(t, api.IdentityRegistration{PublicKey: newKey(t, api.KeyEd25519).Public().Base64()}), actions: []string{"model.identity"}, target: "m/n"},
+		{route: "POST /v1/models/{provider}/{model}/identity/verify", path: "/v1/models/a/b/identity/verify", actions: []string{"model.identity"}, target: "a/b",
+			prepare: func(st *step) {
+				// The bundle does not judge challenges, which change no model.
+				size := s.size(t)
+				ch := challenge(t, s, "a/b")
+				if got := s.since(t, size); len(got) != 0 {
+					t.Errorf("an allowed challenge added %d entries: %+v", len(got), got)
+				}
+				st.body = mustJSON(t, api.ChallengeAnswer{Nonce: ch.Nonce, Signature: sign(t, key, []byte(ch.Nonce))})
+			}},
+		{route: "POST /v1/models/{provider}/{model}/identity/endorsements", path: "/v1/models/a/b/identity/endorsements", body: endorsement(),
+			actions: []string{"model.identity"}, target: "a/b"},
+		{route: "DELETE /v1/models/{provider}/{model}/identity/endorsements/{endorser_provider}/{endorser_model}", path: "/v1/models/a/b/identity/endorsements/k/l",
+			actions: []string{"model.identity"}, target: "a/b"},
+		{route: "DELETE /v1/models/{provider}/{model}/identity", path: "/v1/models/a/b/identity?reason=r", actions: []string{"model.identity"}, target: "a/b"},
+		{route: "PUT /v1/aliases/{namespace}/{name}", path: "/v1/aliases/hivellm/vice", body: []byte(`{"target":"a/b"}`), actions: []string{"alias.move"}, target: "hivellm/vice"},
+		{route: "DELETE /v1/aliases/{namespace}/{name}", path: "/v1/aliases/hivellm/chair", actions: []string{"alias.delete"}, target: "hivellm/chair"},
+		{route: "DELETE /v1/models/{provider}/{model}", path: "/v1/models/c/d", actions: []string{"model.delete"}, target: "c/d"},
 	}
 	for _, st := range denied {
+		if st.prepare != nil {
+			st.prepare(&st)
+		}
 		size := s.size(t)
 		requestID := "req-denied-" + strconv.Itoa(size)
 		wantBefore := ""
@@ -1030,7 +1164,16 @@ func TestAuditComplianceAndEnforcementAreRecorded(t *testing.T) {
 	s := newAuditServer(t, auditConfig{now: clock.Now})
 	id := "meta/llama-strict" // 400B parameters
 	s.write(t, "POST", "/v1/models", mustJSON(t, fullDocument(id)))
-	s.write(t, "PUT", "/v1/models/"+id+"/classification", []byte(`{"role":"general","reason":"vote"}`))
+	proveIdentity(t, s, id)
+	var classified api.Model
+	if err := json.Unmarshal(s.write(t, "PUT", "/v1/models/"+id+"/classification", []byte(`{"role":"general","reason":"vote"}`)), &classified); err != nil {
+		t.Fatal(err)
+	}
+	// rev is the revision of the classification.
+	rev, err := strconv.ParseInt(classified.ResourceVersion, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	// A stricter bundle: a general needs 500B parameters.
 	var bundle map[string]any
@@ -1057,12 +1200,12 @@ func TestAuditComplianceAndEnforcementAreRecorded(t *testing.T) {
 		t.Fatalf("activation recorded %+v, want a compliance mark and the activation", got)
 	}
 	mark := got[0]
-	if mark.Target != id || mark.Outcome != "allowed" || mark.Revision != 3 || mark.RequestID != "req-activate" ||
+	if mark.Target != id || mark.Outcome != "allowed" || mark.Revision != rev+1 || mark.RequestID != "req-activate" ||
 		mark.PolicyVersion != strict.Version || mark.PolicyHash != strict.Hash || !strings.Contains(mark.Reason, "breaks general-parameters") {
 		t.Errorf("compliance mark %+v", mark)
 	}
-	if mark.Before != documentHash(s.revision(t, id, 2).Model) || mark.After != documentHash(s.revision(t, id, 3).Model) {
-		t.Errorf("compliance mark before %s after %s: not the hashes of revisions 2 and 3", mark.Before, mark.After)
+	if mark.Before != documentHash(s.revision(t, id, rev).Model) || mark.After != documentHash(s.revision(t, id, rev+1).Model) {
+		t.Errorf("compliance mark before %s after %s: not the hashes of revisions %d and %d", mark.Before, mark.After, rev, rev+1)
 	}
 	if act := got[1]; act.Target != fmt.Sprintf("policy/%d", strict.Version) || act.PolicyHash != strict.Hash || !act.Time.Equal(mark.Time) {
 		t.Errorf("activation entry %+v", act)
@@ -1079,12 +1222,12 @@ func TestAuditComplianceAndEnforcementAreRecorded(t *testing.T) {
 		t.Fatalf("enforcement recorded %d entries, want 1", len(got))
 	}
 	e := got[0]
-	if e.Action != "model.enforce" || e.Target != id || e.Principal != registry.SystemPrincipal || e.Revision != 4 ||
+	if e.Action != "model.enforce" || e.Target != id || e.Principal != registry.SystemPrincipal || e.Revision != rev+2 ||
 		e.PolicyVersion != strict.Version || !e.Time.Equal(clock.Now()) {
 		t.Errorf("enforcement entry %+v", e)
 	}
-	if e.Before != documentHash(s.revision(t, id, 3).Model) || e.After != documentHash(s.revision(t, id, 4).Model) {
-		t.Errorf("enforcement before %s after %s: not the hashes of revisions 3 and 4", e.Before, e.After)
+	if e.Before != documentHash(s.revision(t, id, rev+1).Model) || e.After != documentHash(s.revision(t, id, rev+2).Model) {
+		t.Errorf("enforcement before %s after %s: not the hashes of revisions %d and %d", e.Before, e.After, rev+1, rev+2)
 	}
 }
 
@@ -1108,7 +1251,8 @@ func TestAuditKeyKeptAcrossRestart(t *testing.T) {
 	}
 	s.stop()
 
-	s = newAuditServer(t, auditConfig{dir: dir})
+	// The same admin, whose token the data directory kept.
+	s = newAuditServer(t, auditConfig{dir: dir, token: s.token})
 	if _, _, again := s.send(t, "GET", "/v1/audit/key", nil); !bytes.Equal(again, key) {
 		t.Errorf("key after a restart %q, want %q", again, key)
 	}
@@ -1175,7 +1319,7 @@ func TestAuditEntriesFiltersAndPaging(t *testing.T) {
 		{"alias", url.Values{"model": {"hivellm/chair-two"}}, func(e servedEntry) bool { return e.Target == "hivellm/chair-two" }},
 		{"policy", url.Values{"model": {"policy/1"}}, func(e servedEntry) bool { return e.Target == "policy/1" }},
 		{"actor system", url.Values{"actor": {registry.SystemPrincipal}}, func(e servedEntry) bool { return e.Principal == registry.SystemPrincipal }},
-		{"actor anonymous", url.Values{"actor": {"anonymous"}}, func(e servedEntry) bool { return e.Principal == "anonymous" }},
+		{"actor admin", url.Values{"actor": {registry.BootstrapTokenName}}, func(e servedEntry) bool { return e.Principal == registry.BootstrapTokenName }},
 		{"action", url.Values{"action": {"model.classify"}}, func(e servedEntry) bool { return e.Action == "model.classify" }},
 		{"denied", url.Values{"outcome": {"denied"}}, func(e servedEntry) bool { return e.Outcome == "denied" }},
 		{"allowed", url.Values{"outcome": {"allowed"}}, func(e servedEntry) bool { return e.Outcome == "allowed" }},

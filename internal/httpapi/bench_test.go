@@ -318,12 +318,14 @@ func copyDatabase(tb testing.TB, src string) string {
 func startServer(tb testing.TB, path string) (string, *http.Client) {
 	tb.Helper()
 	st, reg := openRegistry(tb, path)
-	h, err := httpapi.New(httpapi.Config{Registry: reg, Schemas: schema.Files(), Ready: st.Ping})
+	tok := adminToken(tb, reg)
+	h, err := httpapi.New(httpapi.Config{Registry: reg, Schemas: schema.Files(), Ready: st.Ping, RateLimit: httpapi.RateLimit{PerSecond: -1}})
 	if err != nil {
 		tb.Fatalf("httpapi.New: %v", err)
 	}
 	srv := httptest.NewServer(h)
-	client := &http.Client{Transport: &http.Transport{MaxIdleConns: 64, MaxIdleConnsPerHost: 64, DisableCompression: true}}
+	client := &http.Client{Transport: bearer{token: tok.Token,
+		base: &http.Transport{MaxIdleConns: 64, MaxIdleConnsPerHost: 64, DisableCompression: true}}}
 	tb.Cleanup(func() {
 		client.CloseIdleConnections()
 		srv.Close()
@@ -333,6 +335,20 @@ func startServer(tb testing.TB, path string) (string, *http.Client) {
 	})
 	return srv.URL, client
 }
+
+// bearer sends an API token with every request.
+type bearer struct {
+	token string
+	base  *http.Transport
+}
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return b.base.RoundTrip(r)
+}
+
+func (b bearer) CloseIdleConnections() { b.base.CloseIdleConnections() }
 
 // send sends a request and reads the whole answer, which must have status want.
 func send(client *http.Client, method, url, contentType string, body []byte, want int) error {

@@ -17,12 +17,18 @@ import (
 
 // notModelWrites are the write routes that manage the policy itself or
 // only ask it questions; they are governed by caller roles, not by the
-// bundle (a bundle that refused them could never be replaced).
+// bundle (a bundle that refused them could never be replaced). Nor are the
+// API tokens, which are not models, or identity challenges, which store a
+// one-time nonce and change no model (the verification that answers one is
+// a model write, judged by the bundle).
 var notModelWrites = map[string]bool{
-	"POST /v1/policies":                    true,
-	"POST /v1/policies/{version}/activate": true,
-	"POST /v1/policy/evaluate":             true, // a dry run: writes nothing
-	"POST /v1/policy/report":               true, // a dry run: writes nothing
+	"POST /v1/policies":                                     true,
+	"POST /v1/policies/{version}/activate":                  true,
+	"POST /v1/policy/evaluate":                              true, // a dry run: writes nothing
+	"POST /v1/policy/report":                                true, // a dry run: writes nothing
+	"POST /v1/tokens":                                       true,
+	"DELETE /v1/tokens/{id}":                                true,
+	"POST /v1/models/{provider}/{model}/identity/challenge": true,
 }
 
 // TestNoWriteRouteSkipsThePolicy walks every registered write route with a
@@ -46,7 +52,29 @@ func TestNoWriteRouteSkipsThePolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	exemption := m.Governance.Exemptions[0].ID
+	// Identities: a/b's is verified and endorsed by k/l's; i/j has none; a/c,
+	// nearly identical to a/b, is held for a governor's review.
+	for _, id := range []string{"i/j", "k/l", "a/c"} {
+		if _, err := ts.client.CreateModel(ctx, mustJSON(t, fullDocument(id)), client.JSON, client.WriteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	key := proveIdentity(t, ts, "a/b")
+	endorserKey := proveIdentity(t, ts, "k/l")
+	endorsement := string(mustJSON(t, api.EndorsementRequest{Endorser: "k/l",
+		Signature: sign(t, endorserKey, api.EndorsementMessage("a/b", key.Public().KeyID()))}))
+	if code, body := endorse(t, ts, "a/b", key.Public().KeyID(), "k/l", endorserKey); code != 200 {
+		t.Fatalf("endorse a/b: %d %s", code, body)
+	}
+	if c, _ := ts.client.GetModel(ctx, "a/c"); c.Governance.Review == nil || c.Governance.Review.Status != api.ReviewPending {
+		t.Fatalf("a/c is not held for review: %+v", c.Governance)
+	}
 	before, _ := ts.client.GetModel(ctx, "a/b")
+	beforeOthers := map[string]string{}
+	for _, id := range []string{"i/j", "k/l", "a/c"} {
+		m, _ := ts.client.GetModel(ctx, id)
+		beforeOthers[id] = m.ResourceVersion
+	}
 
 	// The default bundle plus a rule that refuses every action.
 	var bundle map[string]any
@@ -66,6 +94,9 @@ func TestNoWriteRouteSkipsThePolicy(t *testing.T) {
 	}
 
 	exp := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	// A challenge is not judged by the bundle; its answer is.
+	ch := challenge(t, ts, "a/b")
+	verification := string(mustJSON(t, api.ChallengeAnswer{Nonce: ch.Nonce, Signature: sign(t, key, []byte(ch.Nonce))}))
 	requests := map[string]struct{ path, contentType, body string }{
 		"POST /v1/models":                                      {"/v1/models", "application/json", string(mustJSON(t, fullDocument("c/d")))},
 		"POST /v1/models:apply":                                {"/v1/models:apply", "application/json", string(mustJSON(t, fullDocument("e/f")))},
@@ -78,6 +109,13 @@ func TestNoWriteRouteSkipsThePolicy(t *testing.T) {
 		"DELETE /v1/models/{provider}/{model}/exemptions/{id}": {"/v1/models/a/b/exemptions/" + exemption, "", ""},
 		"PUT /v1/aliases/{namespace}/{name}":                   {"/v1/aliases/hivellm/vice", "application/json", `{"target":"a/b"}`},
 		"DELETE /v1/aliases/{namespace}/{name}":                {"/v1/aliases/hivellm/chair", "", ""},
+		"PUT /v1/models/{provider}/{model}/review":             {"/v1/models/a/c/review", "application/json", `{"status":"cleared","reason":"r"}`},
+		"PUT /v1/models/{provider}/{model}/identity": {"/v1/models/i/j/identity", "application/json",
+			string(mustJSON(t, api.IdentityRegistration{PublicKey: newKey(t, api.KeyEd25519).Public().Base64()}))},
+		"DELETE /v1/models/{provider}/{model}/identity":                                                   {"/v1/models/a/b/identity?reason=r", "", ""},
+		"POST /v1/models/{provider}/{model}/identity/verify":                                              {"/v1/models/a/b/identity/verify", "application/json", verification},
+		"POST /v1/models/{provider}/{model}/identity/endorsements":                                        {"/v1/models/a/b/identity/endorsements", "application/json", endorsement},
+		"DELETE /v1/models/{provider}/{model}/identity/endorsements/{endorser_provider}/{endorser_model}": {"/v1/models/a/b/identity/endorsements/k/l", "", ""},
 	}
 	walked := 0
 	for _, r := range ts.api.Routes() {
@@ -113,6 +151,11 @@ func TestNoWriteRouteSkipsThePolicy(t *testing.T) {
 	}
 	if _, err := ts.client.GetModel(ctx, "g/h"); err != nil {
 		t.Errorf("a refused delete erased g/h: %v", err)
+	}
+	for id, rv := range beforeOthers {
+		if m, _ := ts.client.GetModel(ctx, id); m.ResourceVersion != rv {
+			t.Errorf("refused writes changed %s: resource_version %s → %s", id, rv, m.ResourceVersion)
+		}
 	}
 	for _, id := range []string{"c/d", "e/f"} {
 		if _, err := ts.client.GetModel(ctx, id); !client.IsNotFound(err) {

@@ -16,6 +16,9 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	inFlight prometheus.Gauge
+	// authFailures counts refused credentials, by reason (never by
+	// anything the caller sent).
+	authFailures *prometheus.CounterVec
 }
 
 func newMetrics(reg *prometheus.Registry) (*metrics, error) {
@@ -33,8 +36,12 @@ func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 			Name: "modelgov_http_requests_in_flight",
 			Help: "HTTP requests being answered.",
 		}),
+		authFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "modelgov_auth_failures_total",
+			Help: "Requests refused for missing or bad credentials, by reason (missing, invalid, revoked, expired, oidc).",
+		}, []string{"reason"}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration, m.inFlight,
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.inFlight, m.authFailures,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		if err := reg.Register(c); err != nil {
 			if _, ok := err.(prometheus.AlreadyRegisteredError); ok {

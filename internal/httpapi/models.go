@@ -105,14 +105,6 @@ func (s *Server) writeOptions(r *http.Request) (registry.WriteOptions, error) {
 	}, nil
 }
 
-// callerOf returns who sent the request. Until authentication exists
-// (tokens and roles come with the identity work), every caller is an
-// anonymous admin: anyone who reaches the port may ask for any write, and
-// the governance policy still judges every one of them.
-func callerOf(*http.Request) registry.Caller {
-	return registry.Caller{Principal: registry.Anonymous.Principal, Roles: []string{"admin"}}
-}
-
 // parseIfMatch reads an If-Match header: "*" or one strong entity tag.
 func parseIfMatch(h string) (string, error) {
 	h = strings.TrimSpace(h)

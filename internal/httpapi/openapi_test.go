@@ -3,12 +3,14 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -52,24 +54,30 @@ func openAPIDocument(t *testing.T) (libopenapi.Document, *v3.Document) {
 }
 
 // newContractServer returns the real HTTP API, assembled as the modelgov
-// server assembles it, over a new SQLite database in a temporary directory.
-func newContractServer(t *testing.T) *httpapi.Server {
+// server assembles it, over a new SQLite database in a temporary directory,
+// and the admin token the first start wrote there.
+func newContractServer(t *testing.T) (*httpapi.Server, string) {
 	t.Helper()
+	dir := t.TempDir()
 	srv, err := server.New(context.Background(), server.Config{
-		DataDir: t.TempDir(),
+		DataDir: dir,
 		Logger:  slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	return srv.Handler
+	token, err := os.ReadFile(filepath.Join(dir, server.AdminTokenFile))
+	if err != nil {
+		t.Fatalf("the admin token of the first start: %v", err)
+	}
+	return srv.Handler, strings.TrimSpace(string(token))
 }
 
 // newUnreadyServer returns the HTTP API over a new SQLite database, but
 // with a readiness check that always fails, as when the database is down,
-// and without an audit signing key.
-func newUnreadyServer(t *testing.T) *httpapi.Server {
+// and without an audit signing key; and an admin token.
+func newUnreadyServer(t *testing.T) (*httpapi.Server, string) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "modelgov.db"), sqlite.Options{})
@@ -91,7 +99,7 @@ func newUnreadyServer(t *testing.T) *httpapi.Server {
 	if err != nil {
 		t.Fatalf("httpapi.New: %v", err)
 	}
-	return srv
+	return srv, adminToken(t, reg).Token
 }
 
 // TestOpenAPIDocumentIsValid checks the document against the OpenAPI 3.1
@@ -164,7 +172,8 @@ func TestOpenAPIDocumentMatchesRoutes(t *testing.T) {
 		}
 	}
 	served := map[string]bool{}
-	for _, r := range newContractServer(t).Routes() {
+	h, _ := newContractServer(t)
+	for _, r := range h.Routes() {
 		// A "{name...}" wildcard is one path parameter in OpenAPI.
 		served[r.Method+" "+strings.ReplaceAll(r.Pattern, "...}", "}")] = true
 	}
@@ -201,6 +210,9 @@ type contractStep struct {
 	// badRequest is true for a request that breaks the document on purpose:
 	// the validator must refuse it, as the server does.
 	badRequest bool
+	// anonymous sends the request without credentials; the others carry
+	// the admin token.
+	anonymous bool
 	// check, when set, looks further at the answer.
 	check func(t *testing.T, resp *http.Response, body []byte)
 }
@@ -280,7 +292,8 @@ func TestOpenAPIContract(t *testing.T) {
 	if len(errs) > 0 {
 		t.Fatalf("validator.NewValidator: %v", errors.Join(errs...))
 	}
-	ts := httptest.NewServer(newContractServer(t))
+	h, token := newContractServer(t)
+	ts := httptest.NewServer(h)
 	defer ts.Close()
 
 	jsonHeader := map[string]string{"Content-Type": "application/json"}
@@ -331,6 +344,16 @@ func TestOpenAPIContract(t *testing.T) {
 		}
 	}
 	inAMonth := time.Now().Add(30 * 24 * time.Hour).UTC().Format(time.RFC3339)
+	// key is gpt-5's identity key; signChallenge keeps, as vars["nonce"]
+	// and vars["signature"], the nonce of a challenge and key's signature.
+	key := newKey(t, api.KeyEd25519)
+	signChallenge := func(t *testing.T, _ *http.Response, body []byte) {
+		var ch api.Challenge
+		if err := json.Unmarshal(body, &ch); err != nil || ch.Nonce == "" {
+			t.Fatalf("challenge %s: %v", body, err)
+		}
+		vars["nonce"], vars["signature"] = ch.Nonce, sign(t, key, []byte(ch.Nonce))
+	}
 
 	steps := []contractStep{
 		{name: "health", method: "GET", path: "/healthz", status: 200},
@@ -379,6 +402,25 @@ func TestOpenAPIContract(t *testing.T) {
 		{name: "first revision", method: "GET", path: "/v1/models/openai/gpt-5/revisions/1", status: 200,
 			check: contains(`"request_id":"contract-create"`)},
 
+		{name: "without credentials", method: "GET", path: "/v1/models/openai/gpt-5", status: 401, anonymous: true, badRequest: true,
+			check: hasHeader("WWW-Authenticate", `Bearer realm="modelgov"`)},
+		{name: "whoami", method: "GET", path: "/v1/whoami", status: 200, check: contains(`"name":"admin"`, `"method":"token"`)},
+		{name: "no identity yet", method: "GET", path: "/v1/models/openai/gpt-5/identity", status: 404},
+		{name: "register an identity", method: "PUT", path: "/v1/models/openai/gpt-5/identity", status: 200, header: jsonHeader,
+			body:  `{"key_type": "ed25519", "public_key": "` + key.Public().Base64() + `"}`,
+			check: contains(`"key_id":"`+key.Public().KeyID()+`"`, `"status":"unverified"`)},
+		{name: "identity challenge", method: "POST", path: "/v1/models/openai/gpt-5/identity/challenge", status: 201,
+			check: signChallenge},
+		{name: "verify the identity", method: "POST", path: "/v1/models/openai/gpt-5/identity/verify", status: 200, header: jsonHeader,
+			body: `{"nonce": "{nonce}", "signature": "{signature}"}`, check: contains(`"status":"verified"`)},
+		{name: "replayed challenge answer", method: "POST", path: "/v1/models/openai/gpt-5/identity/verify", status: 422, header: jsonHeader,
+			body: `{"nonce": "{nonce}", "signature": "{signature}"}`},
+		{name: "get identity", method: "GET", path: "/v1/models/openai/gpt-5/identity", status: 200,
+			check: contains(`"status":"verified"`)},
+		{name: "create a token", method: "POST", path: "/v1/tokens", status: 201, header: jsonHeader,
+			body: `{"name": "ci-bot", "roles": ["maintainer"]}`, check: capture("token", `"id":"`)},
+		{name: "list tokens", method: "GET", path: "/v1/tokens", status: 200, check: lacks(`"token":"mgv_`)},
+		{name: "revoke a token", method: "DELETE", path: "/v1/tokens/{token}", status: 200, check: contains(`"revoked_by":"admin"`)},
 		{name: "classification refused by the policy", method: "PUT", path: "/v1/models/meta/llama-3.1-8b-instruct/classification",
 			header: jsonHeader, body: `{"role": "general", "reason": "promote"}`, status: 422,
 			check: contains(`"type":"/problems/policy-denied"`)},
@@ -497,6 +539,10 @@ func TestOpenAPIContract(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			for name, value := range vars {
 				s.path = strings.ReplaceAll(s.path, "{"+name+"}", value)
+				s.body = strings.ReplaceAll(s.body, "{"+name+"}", value)
+			}
+			if !s.anonymous {
+				s.header = with(s.header, "Authorization", "Bearer "+token)
 			}
 			resp, body := contractExchange(t, ts.URL, s)
 			if resp.StatusCode != s.status {
@@ -535,11 +581,12 @@ func TestOpenAPIContractUnavailable(t *testing.T) {
 	if len(errs) > 0 {
 		t.Fatalf("validator.NewValidator: %v", errors.Join(errs...))
 	}
-	ts := httptest.NewServer(newUnreadyServer(t))
+	h, token := newUnreadyServer(t)
+	ts := httptest.NewServer(h)
 	defer ts.Close()
 
 	for _, path := range []string{"/readyz", "/v1/audit/checkpoint", "/v1/audit/key"} {
-		s := contractStep{method: "GET", path: path}
+		s := contractStep{method: "GET", path: path, header: map[string]string{"Authorization": "Bearer " + token}}
 		resp, body := contractExchange(t, ts.URL, s)
 		if resp.StatusCode != http.StatusServiceUnavailable {
 			t.Errorf("GET %s: status %d, want 503; body: %s", path, resp.StatusCode, body)

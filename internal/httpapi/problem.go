@@ -22,6 +22,7 @@ var statusOf = map[errs.Kind]int{
 	errs.PolicyDenied:       http.StatusUnprocessableEntity,
 	errs.TooLarge:           http.StatusRequestEntityTooLarge,
 	errs.Unavailable:        http.StatusServiceUnavailable,
+	errs.RateLimited:        http.StatusTooManyRequests,
 }
 
 // problemType names each kind with a stable URI reference that clients may
@@ -38,6 +39,7 @@ var problemType = map[errs.Kind]string{
 	errs.PolicyDenied:       "/problems/policy-denied",
 	errs.TooLarge:           "/problems/too-large",
 	errs.Unavailable:        "/problems/unavailable",
+	errs.RateLimited:        "/problems/rate-limited",
 }
 
 // writeError answers err as an RFC 9457 problem. Unexpected errors are
@@ -60,8 +62,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.ErrorContext(r.Context(), "request failed", slog.String("request_id", p.RequestID),
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("error", err))
 	}
-	if p.Status == http.StatusServiceUnavailable {
+	switch p.Status {
+	case http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", "1")
+	case http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="modelgov"`)
 	}
 	p.Instance = r.URL.Path
 	writeProblem(w, p)

@@ -42,12 +42,23 @@ type Config struct {
 	Logger  *slog.Logger
 	// MaxBody caps request bodies; 0 means DefaultMaxBody.
 	MaxBody int64
+	// OIDC, when set, authenticates bearer JWTs besides the registry's API
+	// tokens.
+	OIDC Authenticator
+	// AnonymousRead opens the read routes to requests without credentials,
+	// as the viewer role.
+	AnonymousRead bool
+	// RateLimit bounds each principal's registrations and identity
+	// operations; the zero value means DefaultRateLimit, a negative
+	// PerSecond no limit.
+	RateLimit RateLimit
 }
 
 // Route is one registered operation.
 type Route struct {
 	Method  string
 	Pattern string // a net/http.ServeMux path pattern
+	Access  Access
 }
 
 // Server serves the API. It is an http.Handler.
@@ -61,6 +72,10 @@ type Server struct {
 	routes  []Route
 	metrics *metrics
 	openapi []byte
+
+	oidc          Authenticator
+	anonymousRead bool
+	limits        *limiters
 }
 
 // New returns a Server.
@@ -69,7 +84,13 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("httpapi: a registry is required")
 	}
 	s := &Server{reg: cfg.Registry, ready: cfg.Ready, schemas: cfg.Schemas, log: cfg.Logger,
-		maxBody: cfg.MaxBody, mux: http.NewServeMux()}
+		maxBody: cfg.MaxBody, mux: http.NewServeMux(), oidc: cfg.OIDC, anonymousRead: cfg.AnonymousRead}
+	switch rl := cfg.RateLimit; {
+	case rl == RateLimit{}:
+		s.limits = newLimiters(DefaultRateLimit)
+	case rl.PerSecond > 0:
+		s.limits = newLimiters(rl)
+	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -92,47 +113,65 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("httpapi: openapi document: %w", err)
 	}
 
-	s.handle("GET /healthz", s.healthz)
-	s.handle("GET /readyz", s.readyz)
-	s.handle("GET /openapi.json", s.openAPI)
-	s.handle("GET /schemas/{path...}", s.schema)
-	s.handleHTTP("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	s.handle("GET /healthz", public, s.healthz)
+	s.handle("GET /readyz", public, s.readyz)
+	s.handle("GET /openapi.json", public, s.openAPI)
+	s.handle("GET /schemas/{path...}", public, s.schema)
+	metricsHandler := promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
+	s.handle("GET /metrics", readers, func(w http.ResponseWriter, r *http.Request) error {
+		metricsHandler.ServeHTTP(w, r)
+		return nil
+	})
 
-	s.handle("POST /v1/models", s.createModel)
-	s.handle("GET /v1/models", s.listModels)
-	s.handle("POST /v1/models:apply", s.applyModel)
-	s.handle("GET /v1/models/{provider}/{model}", s.getModel)
-	s.handle("PUT /v1/models/{provider}/{model}", s.replaceModel)
-	s.handle("PATCH /v1/models/{provider}/{model}", s.patchModel)
-	s.handle("DELETE /v1/models/{provider}/{model}", s.deleteModel)
-	s.handle("PUT /v1/models/{provider}/{model}/lifecycle", s.changeLifecycle)
-	s.handle("GET /v1/models/{provider}/{model}/revisions", s.listRevisions)
-	s.handle("GET /v1/models/{provider}/{model}/revisions/{revision}", s.getRevision)
-	s.handle("PUT /v1/models/{provider}/{model}/classification", s.classifyModel)
-	s.handle("POST /v1/models/{provider}/{model}/exemptions", s.grantExemption)
-	s.handle("DELETE /v1/models/{provider}/{model}/exemptions/{id}", s.revokeExemption)
+	s.handle("POST /v1/models", limited(authors), s.createModel)
+	s.handle("GET /v1/models", readers, s.listModels)
+	s.handle("POST /v1/models:apply", limited(authors), s.applyModel)
+	s.handle("GET /v1/models/{provider}/{model}", readers, s.getModel)
+	s.handle("PUT /v1/models/{provider}/{model}", authors, s.replaceModel)
+	s.handle("PATCH /v1/models/{provider}/{model}", authors, s.patchModel)
+	s.handle("DELETE /v1/models/{provider}/{model}", authors, s.deleteModel)
+	s.handle("PUT /v1/models/{provider}/{model}/lifecycle", stewards, s.changeLifecycle)
+	s.handle("GET /v1/models/{provider}/{model}/revisions", readers, s.listRevisions)
+	s.handle("GET /v1/models/{provider}/{model}/revisions/{revision}", readers, s.getRevision)
+	s.handle("PUT /v1/models/{provider}/{model}/classification", governors, s.classifyModel)
+	s.handle("POST /v1/models/{provider}/{model}/exemptions", governors, s.grantExemption)
+	s.handle("DELETE /v1/models/{provider}/{model}/exemptions/{id}", governors, s.revokeExemption)
+	s.handle("PUT /v1/models/{provider}/{model}/review", governors, s.clearReview)
 
-	s.handle("POST /v1/policies", s.uploadPolicy)
-	s.handle("GET /v1/policies", s.listPolicies)
-	s.handle("GET /v1/policies/active", s.activePolicy)
-	s.handle("GET /v1/policies/{version}", s.getPolicy)
-	s.handle("POST /v1/policies/{version}/activate", s.activatePolicy)
-	s.handle("POST /v1/policy/evaluate", s.evaluatePolicy)
-	s.handle("POST /v1/policy/report", s.reportCandidate)
-	s.handle("GET /v1/compliance", s.compliance)
+	s.handle("GET /v1/models/{provider}/{model}/identity", readers, s.getIdentity)
+	s.handle("PUT /v1/models/{provider}/{model}/identity", limited(stewards), s.registerIdentity)
+	s.handle("DELETE /v1/models/{provider}/{model}/identity", stewards, s.revokeIdentity)
+	s.handle("POST /v1/models/{provider}/{model}/identity/challenge", limited(stewards), s.challengeIdentity)
+	s.handle("POST /v1/models/{provider}/{model}/identity/verify", limited(stewards), s.verifyIdentity)
+	s.handle("POST /v1/models/{provider}/{model}/identity/endorsements", limited(stewards), s.endorseIdentity)
+	s.handle("DELETE /v1/models/{provider}/{model}/identity/endorsements/{endorser_provider}/{endorser_model}", stewards, s.withdrawEndorsement)
 
-	s.handle("GET /v1/audit/entries", s.auditEntries)
-	s.handle("GET /v1/audit/entries/{seq}", s.auditEntry)
-	s.handle("GET /v1/audit/checkpoint", s.auditCheckpoint)
-	s.handle("GET /v1/audit/key", s.auditKey)
-	s.handle("GET /v1/audit/proof/inclusion", s.inclusionProof)
-	s.handle("GET /v1/audit/proof/consistency", s.consistencyProof)
+	s.handle("POST /v1/policies", governors, s.uploadPolicy)
+	s.handle("GET /v1/policies", readers, s.listPolicies)
+	s.handle("GET /v1/policies/active", readers, s.activePolicy)
+	s.handle("GET /v1/policies/{version}", readers, s.getPolicy)
+	s.handle("POST /v1/policies/{version}/activate", governors, s.activatePolicy)
+	s.handle("POST /v1/policy/evaluate", readers, s.evaluatePolicy)
+	s.handle("POST /v1/policy/report", readers, s.reportCandidate)
+	s.handle("GET /v1/compliance", readers, s.compliance)
 
-	s.handle("GET /v1/aliases", s.listAliases)
-	s.handle("GET /v1/aliases/{namespace}/{name}", s.getAlias)
-	s.handle("PUT /v1/aliases/{namespace}/{name}", s.moveAlias)
-	s.handle("DELETE /v1/aliases/{namespace}/{name}", s.deleteAlias)
-	s.handle("GET /v1/aliases/{namespace}/{name}/history", s.aliasHistory)
+	s.handle("GET /v1/audit/entries", readers, s.auditEntries)
+	s.handle("GET /v1/audit/entries/{seq}", readers, s.auditEntry)
+	s.handle("GET /v1/audit/checkpoint", readers, s.auditCheckpoint)
+	s.handle("GET /v1/audit/key", readers, s.auditKey)
+	s.handle("GET /v1/audit/proof/inclusion", readers, s.inclusionProof)
+	s.handle("GET /v1/audit/proof/consistency", readers, s.consistencyProof)
+
+	s.handle("GET /v1/aliases", readers, s.listAliases)
+	s.handle("GET /v1/aliases/{namespace}/{name}", readers, s.getAlias)
+	s.handle("PUT /v1/aliases/{namespace}/{name}", governors, s.moveAlias)
+	s.handle("DELETE /v1/aliases/{namespace}/{name}", governors, s.deleteAlias)
+	s.handle("GET /v1/aliases/{namespace}/{name}/history", readers, s.aliasHistory)
+
+	s.handle("GET /v1/whoami", readers, s.whoami)
+	s.handle("POST /v1/tokens", limited(admins), s.createToken)
+	s.handle("GET /v1/tokens", admins, s.listTokens)
+	s.handle("DELETE /v1/tokens/{id}", admins, s.revokeToken)
 	return s, nil
 }
 
@@ -142,18 +181,15 @@ func (s *Server) Routes() []Route { return append([]Route(nil), s.routes...) }
 // A handler answers a request or returns an error for writeError to answer.
 type handler func(w http.ResponseWriter, r *http.Request) error
 
-func (s *Server) handle(pattern string, h handler) {
-	s.handleHTTP(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handle(pattern string, acc Access, h handler) {
+	method, path, _ := cutPattern(pattern)
+	s.routes = append(s.routes, Route{Method: method, Pattern: path, Access: acc})
+	h = s.guard(pattern, acc, h)
+	s.mux.Handle(pattern, s.metrics.instrument(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r); err != nil {
 			s.writeError(w, r, err)
 		}
-	}))
-}
-
-func (s *Server) handleHTTP(pattern string, h http.Handler) {
-	method, path, _ := cutPattern(pattern)
-	s.routes = append(s.routes, Route{Method: method, Pattern: path})
-	s.mux.Handle(pattern, s.metrics.instrument(pattern, h))
+	})))
 }
 
 // ServeHTTP implements http.Handler.

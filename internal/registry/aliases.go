@@ -92,6 +92,11 @@ func (s *Service) DeleteAlias(ctx context.Context, name, reason string, opts Wri
 
 // aliasChange loads an alias, checks If-Match, and prepares its next version.
 func (s *Service) aliasChange(ctx context.Context, tx store.Tx, name string, opts WriteOptions, now time.Time, reason string) (cur, next *api.Alias, err error) {
+	if !isGovernor(opts.Caller) {
+		// Aliases are the names other systems route by (hivellm/chair):
+		// moving one is a governance act.
+		return nil, nil, deny(opts, now, "alias.write", name, forbidden("only governors and admins may move or delete aliases"))
+	}
 	cur, err = tx.GetAlias(ctx, name)
 	if errs.Is(err, errs.NotFound) {
 		cur = nil

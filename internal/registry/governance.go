@@ -166,7 +166,7 @@ func (s *Service) Evaluate(ctx context.Context, req api.EvaluationRequest, c Cal
 	next := d.Model.Clone()
 	if old != nil {
 		keep := old.Clone()
-		next.Governance, next.Lifecycle, next.CreatedAt = keep.Governance, keep.Lifecycle, keep.CreatedAt
+		next.Governance, next.Lifecycle, next.Identity, next.CreatedAt = keep.Governance, keep.Lifecycle, keep.Identity, keep.CreatedAt
 	} else {
 		lc := lifecycle.Initial(now, actor(c))
 		next.Lifecycle = &lc
@@ -193,5 +193,10 @@ func (s *Service) Evaluate(ctx context.Context, req api.EvaluationRequest, c Cal
 		}
 		in.Facts.ActiveGenerals = n
 	}
+	f, err := s.facts(ctx, s.store, next, now)
+	if err != nil {
+		return nil, err
+	}
+	in.Facts.VerifiedGeneralOwners, in.Facts.Endorsers = f.VerifiedGeneralOwners, f.Endorsers
 	return prog.Decide(in), nil
 }

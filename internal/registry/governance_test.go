@@ -60,6 +60,9 @@ func newService(t *testing.T) (*registry.Service, *clock) {
 var (
 	governor   = registry.WriteOptions{Caller: registry.Caller{Principal: "gov", Roles: []string{"governor"}}}
 	maintainer = registry.WriteOptions{Caller: registry.Caller{Principal: "owner", Roles: []string{"maintainer"}}}
+	// steward maintains its models and governs: a 1.0 document's role and
+	// status requests are a governor's, its fields a maintainer's.
+	steward = registry.WriteOptions{Caller: registry.Caller{Principal: "owner", Roles: []string{"maintainer", "governor"}}}
 )
 
 func doc(id, sizeClass string, params float64, source string) []byte {
@@ -77,6 +80,7 @@ func create(t *testing.T, s *registry.Service, id, sizeClass string, params floa
 	if _, err := s.CreateModel(context.Background(), doc(id, sizeClass, params, "declared"), maintainer); err != nil {
 		t.Fatalf("create %s: %v", id, err)
 	}
+	proveIdentity(t, s, id, maintainer)
 }
 
 func failedRules(err error) []string {
@@ -131,7 +135,7 @@ func TestFoundingRule(t *testing.T) {
 				}
 			}
 			m, _ := s.GetModel(ctx, tt.id)
-			if m.Role() != api.RoleNone || m.ResourceVersion != "1" {
+			if m.Role() != api.RoleNone || m.ResourceVersion != "3" { // created, key registered, verified
 				t.Errorf("a refused classification changed the model: role %s rv %s", m.Role(), m.ResourceVersion)
 			}
 		})
@@ -173,7 +177,7 @@ func TestMetadataChangeMustKeepRole(t *testing.T) {
 	// a proposal 035 document asks for role and size together.
 	v10 := []byte(`{"schema_version":"1.0","model_id":"meta/llama-3-1-405b","provider":"meta","display_name":"Llama","role":"specialist",
 		"size_class":"small","capabilities":[],"status":"active","source_files":[],"created_at":"2025-09-07T00:00:00Z"}`)
-	res, err := s.ApplyModel(ctx, v10, governor)
+	res, err := s.ApplyModel(ctx, v10, steward)
 	if err != nil {
 		t.Fatalf("shrink and lower together: %v", err)
 	}
@@ -184,17 +188,32 @@ func TestMetadataChangeMustKeepRole(t *testing.T) {
 
 func TestP035ChecklistViolationRefused(t *testing.T) {
 	s, _ := newService(t)
+	ctx := context.Background()
 	// The ecosystem's checklist lists GPT-5-Mini as a new general. As a P035
-	// document that claims a large size class, the policy still refuses it.
+	// document that claims a large size class, it is registered, but the
+	// policy does not let it be a general: it takes the fallback role, and
+	// its history says which rule kept the role from it.
 	v10 := []byte(`{"schema_version":"1.0","model_id":"openai-gpt-5-mini","provider":"openai","display_name":"GPT-5-Mini",
 		"role":"general","size_class":"large","capabilities":[],"status":"active","source_files":["gov/guidelines/MODELS_CHECKLIST.md"],
 		"created_at":"2025-09-07T00:00:00Z"}`)
-	_, err := s.CreateModel(context.Background(), v10, governor)
-	if !errs.Is(err, errs.PolicyDenied) || !slices.Contains(failedRules(err), "general-not-small-variant") {
-		t.Fatalf("create GPT-5-Mini as general: %v (rules %v)", err, failedRules(err))
+	res, err := s.CreateModel(ctx, v10, steward)
+	if err != nil {
+		t.Fatalf("create GPT-5-Mini from its 1.0 document: %v", err)
 	}
-	if _, err := s.GetModel(context.Background(), "openai/gpt-5-mini"); !errs.Is(err, errs.NotFound) {
-		t.Errorf("a refused create stored the model: %v", err)
+	if res.Model.Role() != api.RoleSpecialist {
+		t.Errorf("GPT-5-Mini is %s, want specialist (the fallback of general)", res.Model.Role())
+	}
+	revs, err := s.ListRevisions(ctx, "openai/gpt-5-mini", 0, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := revs.Items[0].Reason; !containsAll(r, "role general requested", "not granted", "general-not-small-variant", "given specialist") {
+		t.Errorf("the revision's reason %q does not say why general was not granted", r)
+	}
+	// Asked for by classification, the role is refused outright.
+	_, err = s.Classify(ctx, "openai/gpt-5-mini", api.Classification{Role: api.RoleGeneral, Reason: "the checklist says so"}, steward)
+	if !errs.Is(err, errs.PolicyDenied) || !slices.Contains(failedRules(err), "general-not-small-variant") {
+		t.Fatalf("classify GPT-5-Mini as general: %v (rules %v)", err, failedRules(err))
 	}
 }
 
@@ -204,6 +223,7 @@ func TestEstimatedSizeNeedsGovernor(t *testing.T) {
 	if _, err := s.CreateModel(ctx, doc("openai/gpt-5", "xxl", 1.8e12, "estimated"), maintainer); err != nil {
 		t.Fatal(err)
 	}
+	proveIdentity(t, s, "openai/gpt-5", maintainer)
 	admin := registry.WriteOptions{Caller: registry.Caller{Principal: "root", Roles: []string{"admin"}}}
 	res, err := s.Classify(ctx, "openai/gpt-5", api.Classification{Role: api.RoleGeneral, Reason: "vote"}, admin)
 	if err != nil {
@@ -396,7 +416,8 @@ func TestStricterBundleMarksAndLowers(t *testing.T) {
 	for _, r := range revs.Items {
 		actions = append(actions, r.Action)
 	}
-	if !slices.Equal(actions, []api.Action{api.ActionEnforce, api.ActionCompliance, api.ActionClassify, api.ActionCreate}) {
+	if !slices.Equal(actions, []api.Action{api.ActionEnforce, api.ActionCompliance, api.ActionClassify,
+		api.ActionIdentity, api.ActionIdentity, api.ActionCreate}) {
 		t.Errorf("history actions = %v", actions)
 	}
 	comp, _ = s.Compliance(ctx, 0, "")

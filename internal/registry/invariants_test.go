@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"regexp"
 	"slices"
@@ -19,6 +20,7 @@ import (
 	"github.com/hivellm/modelgov/api"
 	"github.com/hivellm/modelgov/internal/audit"
 	"github.com/hivellm/modelgov/internal/errs"
+	"github.com/hivellm/modelgov/internal/identity"
 	"github.com/hivellm/modelgov/internal/policy"
 	"github.com/hivellm/modelgov/internal/registry"
 )
@@ -53,9 +55,11 @@ func TestRandomWritesKeepTheInvariants(t *testing.T) {
 	if testing.Short() {
 		steps = 100
 	}
+	generals := 0
 	for _, seed := range []uint64{1, 35, 20250907} {
 		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
 			w := newWorld(t, seed)
+			defer func() { generals += w.maxGenerals }()
 			outcomes := map[string]int{}
 			for step := range steps {
 				w.step = step
@@ -71,6 +75,11 @@ func TestRandomWritesKeepTheInvariants(t *testing.T) {
 			w.checkAuditLog()
 			t.Logf("%d steps, %d audit entries, up to %d generals; outcomes %v", steps, len(w.leaves), w.maxGenerals, outcomes)
 		})
+	}
+	if generals == 0 && !testing.Short() {
+		// Without a general, the founding rule and the identity rules were
+		// never put to the test.
+		t.Errorf("no seed made a general: the random writes no longer reach the rules they test")
 	}
 }
 
@@ -104,12 +113,16 @@ type world struct {
 
 	maxGenerals int // the most generals stored at once, to show the test reaches them
 	programs    map[int64]*policy.Program
+
+	keys    map[string]*identity.PrivateKey // the key each model was last given
+	proofOp bool                            // the op answers identity proofs, whose refusals are recorded
 }
 
 func newWorld(t *testing.T, seed uint64) *world {
 	s, c := newService(t)
 	w := &world{t: t, ctx: context.Background(), s: s, clock: c, rng: rand.New(rand.NewPCG(seed, seed^0x035)), seed: seed,
-		strict: stricter(t), models: map[string]string{}, lastRev: map[string]int64{}, programs: map[int64]*policy.Program{}}
+		strict: stricter(t), models: map[string]string{}, lastRev: map[string]int64{}, programs: map[int64]*policy.Program{},
+		keys: map[string]*identity.PrivateKey{}}
 	w.sweptAt = c.Now()
 	w.readAudit() // the bootstrap's entries
 	w.models, w.aliases, _ = w.snapshot()
@@ -126,6 +139,7 @@ var callers = []registry.WriteOptions{
 	{Caller: registry.Caller{Principal: "root", Roles: []string{"admin"}}},
 	{Caller: registry.Caller{Principal: "gov", Roles: []string{"governor"}}},
 	{Caller: registry.Caller{Principal: "owner", Roles: []string{"maintainer"}}},
+	{Caller: registry.Caller{Principal: "owner", Roles: []string{"maintainer", "governor"}}},
 	{Caller: registry.Caller{Principal: "reader", Roles: []string{"viewer"}}},
 	{Caller: registry.Caller{}},
 }
@@ -210,8 +224,16 @@ func (w *world) patch() []byte {
 func (w *world) randomOp() (string, error) {
 	ctx := w.ctx
 	id := pick(w.rng, invariantIDs)
+	if len(w.models) > 0 && w.rng.IntN(10) < 6 {
+		// Mostly a model that exists, so that writes get past not found.
+		id = pick(w.rng, slices.Sorted(maps.Keys(w.models)))
+	}
 	opts, who := w.caller()
 	now := w.clock.Now()
+	w.proofOp = false
+	if w.rng.IntN(3) == 0 {
+		return w.identityOp(id, opts, who)
+	}
 	switch n := w.rng.IntN(100); {
 	case n < 14:
 		d := w.doc11(id)
@@ -241,6 +263,9 @@ func (w *world) randomOp() (string, error) {
 		return fmt.Sprintf("ChangeLifecycle(%s, %+v) by %s", id, ch, who), err
 	case n < 68:
 		role := pick(w.rng, []api.Role{api.RoleGeneral, api.RoleGeneral, api.RoleSpecialist, api.RoleExperimental, api.RoleNone})
+		if len(w.keys) > 0 && w.rng.IntN(2) == 0 {
+			id = pick(w.rng, slices.Sorted(maps.Keys(w.keys))) // a model with a key may pass
+		}
 		_, err := w.s.Classify(ctx, id, api.Classification{Role: role, Reason: "random vote"}, opts)
 		return fmt.Sprintf("Classify(%s, %s) by %s", id, role, who), err
 	case n < 76:
@@ -273,6 +298,77 @@ func (w *world) randomOp() (string, error) {
 			w.sweptAt = w.clock.Now()
 		}
 		return "Recheck", err
+	}
+}
+
+// identityOp registers a key for a model, proves it (now and then with the
+// wrong key), endorses the model with another's key, or revokes its
+// identity: the ways a general comes to hold, and lose, what proposal 036
+// asks of it.
+func (w *world) identityOp(id string, opts registry.WriteOptions, who string) (string, error) {
+	ctx := w.ctx
+	w.proofOp = true
+	switch n := w.rng.IntN(100); {
+	case n < 30:
+		key, err := identity.GenerateKey(pick(w.rng, []string{api.KeyEd25519, api.KeyEd25519, api.KeySecp256k1}))
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		if old := w.keys[id]; old != nil && w.rng.IntN(4) == 0 {
+			key = old // the same key again, or another model's
+		} else if w.rng.IntN(10) == 0 {
+			for other, k := range w.keys {
+				if other != id {
+					key = k
+					break
+				}
+			}
+		}
+		_, err = w.s.RegisterIdentity(ctx, id, api.IdentityRegistration{KeyType: key.Type(), PublicKey: key.Public().Base64()}, opts)
+		if err == nil {
+			w.keys[id] = key
+		}
+		return fmt.Sprintf("RegisterIdentity(%s, %s) by %s", id, key.Public().KeyID(), who), err
+	case n < 70:
+		if len(w.keys) > 0 && w.rng.IntN(4) != 0 {
+			id = pick(w.rng, slices.Sorted(maps.Keys(w.keys)))
+		}
+		ch, err := w.s.Challenge(ctx, id, api.ChallengeRequest{}, opts)
+		if err != nil {
+			return fmt.Sprintf("Challenge(%s) by %s", id, who), err
+		}
+		key, forged := w.keys[id], false
+		if key == nil || w.rng.IntN(8) == 0 {
+			forged = true
+			if key, err = identity.GenerateKey(api.KeyEd25519); err != nil {
+				w.t.Fatal(err)
+			}
+		}
+		sig, err := key.Sign([]byte(ch.Nonce))
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		_, err = w.s.VerifyIdentity(ctx, id, api.ChallengeAnswer{Nonce: ch.Nonce, Signature: sig}, opts)
+		if forged && err == nil && w.keys[id] == nil {
+			w.fatalf("VerifyIdentity", "%s was verified by a key it never registered", id)
+		}
+		return fmt.Sprintf("VerifyIdentity(%s, forged %v) by %s", id, forged, who), err
+	case n < 92:
+		endorser := pick(w.rng, invariantIDs)
+		key := w.keys[endorser]
+		m, err := w.s.GetModel(ctx, id)
+		if key == nil || err != nil || m.Identity == nil {
+			return fmt.Sprintf("Endorse(%s by %s) skipped", id, endorser), nil
+		}
+		sig, err := key.Sign(api.EndorsementMessage(id, m.Identity.KeyID))
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		_, err = w.s.Endorse(ctx, id, api.EndorsementRequest{Endorser: endorser, Signature: sig}, opts)
+		return fmt.Sprintf("Endorse(%s by %s) by %s", id, endorser, who), err
+	default:
+		_, err := w.s.RevokeIdentity(ctx, id, "random revocation", opts)
+		return fmt.Sprintf("RevokeIdentity(%s) by %s", id, who), err
 	}
 }
 
@@ -417,10 +513,13 @@ func (w *world) checkAfter(op string, err error) {
 		}
 	}
 	decided := kind == errs.PolicyDenied || kind == errs.Forbidden
+	// A refused identity proof, or a key another model holds, is recorded
+	// as a refusal too, without a policy decision.
+	proof := w.proofOp && (kind == errs.Invalid || kind == errs.Conflict) && denied == 1
 	switch {
 	case decided && denied != 1:
 		w.fatalf(op, "refused by the policy (%v) with %d denied audit entries, want 1", err, denied)
-	case !decided && denied != 0:
+	case !decided && !proof && denied != 0:
 		w.fatalf(op, "returned %v but recorded %d denied audit entries", err, denied)
 	case err != nil && allowed != 0 && op != "EnforceDeadlines":
 		w.fatalf(op, "failed (%v) but recorded %d allowed audit entries", err, allowed)
@@ -476,7 +575,11 @@ func (w *world) checkFoundingRule(op string, prog *policy.Program, m *api.Model)
 	if m.UpdatedAt.After(at) {
 		at = *m.UpdatedAt
 	}
-	if failing := prog.Check(m, at); len(failing) > 0 {
+	facts, err := w.s.Facts(w.ctx, m, at)
+	if err != nil {
+		w.fatalf(op, "facts of %s: %v", m.ModelID, err)
+	}
+	if failing := prog.Check(m, at, facts); len(failing) > 0 {
 		w.fatalf(op, "%s (role %s, size %s, parameters %+v) breaks policy version %d without a non-compliance mark: %s",
 			m.ModelID, m.Role(), m.SizeClass, m.Parameters, prog.Version(), ruleList(failing))
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hivellm/modelgov/api"
@@ -120,7 +121,7 @@ func (s *Service) PatchModel(ctx context.Context, id string, patch []byte, opts 
 			// neither change nor remove them.
 			next := d.Model
 			keep := cur.Clone()
-			next.Governance, next.Lifecycle = keep.Governance, keep.Lifecycle
+			next.Governance, next.Lifecycle, next.Identity = keep.Governance, keep.Lifecycle, keep.Identity
 			next.ResourceVersion, next.CreatedAt, next.UpdatedAt = keep.ResourceVersion, keep.CreatedAt, keep.UpdatedAt
 			return next, api.ActionPatch, "", nil
 		})
@@ -168,6 +169,13 @@ func (s *Service) ChangeLifecycle(ctx context.Context, id string, ch api.Lifecyc
 	}})
 }
 
+// changeOptions adjust changeModel.
+type changeOptions struct {
+	// authorized says the caller was authorized before, on other grounds
+	// than the model's ownership (an endorser's owner).
+	authorized bool
+}
+
 // A modelChange computes the next document from the current one (nil when
 // the model does not exist). It returns a nil document to delete the model,
 // the action to record and the reason, if the caller gave one.
@@ -175,7 +183,11 @@ type modelChange func(cur *api.Model) (next *api.Model, action api.Action, reaso
 
 // changeModel is the part of the write path that every model write shares:
 // precondition, change, validation, policy decision, revision.
-func (s *Service) changeModel(ctx context.Context, tx store.Tx, now time.Time, opts WriteOptions, id string, change modelChange) (*Result, error) {
+func (s *Service) changeModel(ctx context.Context, tx store.Tx, now time.Time, opts WriteOptions, id string, change modelChange, options ...func(*changeOptions)) (*Result, error) {
+	var o changeOptions
+	for _, f := range options {
+		f(&o)
+	}
 	cur, err := tx.GetModel(ctx, id)
 	if errs.Is(err, errs.NotFound) {
 		cur = nil
@@ -192,6 +204,11 @@ func (s *Service) changeModel(ctx context.Context, tx store.Tx, now time.Time, o
 	next, action, reason, err := change(cur)
 	if err != nil {
 		return nil, err
+	}
+	if !o.authorized {
+		if err := authorizeModel(opts.Caller, action, cur, next); err != nil {
+			return nil, deny(opts, now, auditAction(action), id, err)
+		}
 	}
 	if next != nil && cur != nil && sameDocument(cur, next) {
 		return &Result{Outcome: Unchanged, Model: cur}, nil
@@ -308,13 +325,22 @@ func (s *Service) create(ctx context.Context, tx store.Tx, d *schema.Decoded, c 
 		return nil, "", "", err
 	}
 	next := m.Clone()
+	if len(next.Owners) == 0 && hasRole(c, api.RoleMaintainer) && !isAdmin(c) {
+		// A maintainer's model is its own unless the document says whose.
+		next.Owners = []string{actor(c)}
+	}
 	lc := lifecycle.Initial(now, actor(c))
 	next.Lifecycle = &lc
 	next.Governance = &api.Governance{Role: api.RoleNone}
-	if err := s.applyRequests(ctx, tx, next, d, c, now); err != nil {
+	note, err := s.applyRequests(ctx, tx, next, d, c, now)
+	if err != nil {
 		return nil, "", "", err
 	}
-	return next, api.ActionCreate, "", nil
+	flag, err := s.flagNearDuplicate(ctx, tx, next, now)
+	if err != nil {
+		return nil, "", "", err
+	}
+	return next, api.ActionCreate, joinReasons(note, flag), nil
 }
 
 // replace builds the next version of cur from a decoded document: the
@@ -325,12 +351,13 @@ func (s *Service) replace(ctx context.Context, tx store.Tx, cur *api.Model, d *s
 	}
 	next := d.Model.Clone()
 	keep := cur.Clone()
-	next.Governance, next.Lifecycle = keep.Governance, keep.Lifecycle
+	next.Governance, next.Lifecycle, next.Identity = keep.Governance, keep.Lifecycle, keep.Identity
 	next.ResourceVersion, next.CreatedAt, next.UpdatedAt = cur.ResourceVersion, cur.CreatedAt, cur.UpdatedAt
-	if err := s.applyRequests(ctx, tx, next, d, c, now); err != nil {
+	note, err := s.applyRequests(ctx, tx, next, d, c, now)
+	if err != nil {
 		return nil, "", "", err
 	}
-	return next, api.ActionUpdate, "", nil
+	return next, api.ActionUpdate, note, nil
 }
 
 // applyRequests applies the role and status that a proposal 035 (1.0)
@@ -339,11 +366,19 @@ func (s *Service) replace(ctx context.Context, tx store.Tx, cur *api.Model, d *s
 // 1.0 document states a status, not a transition, so the write walks the
 // shortest path of allowed transitions to it; a deprecation on the way,
 // for which a 1.0 document has no sunset date, is given today's.
-func (s *Service) applyRequests(ctx context.Context, tx store.Tx, m *api.Model, d *schema.Decoded, c Caller, now time.Time) error {
+//
+// A 1.0 document is the ecosystem's legacy record, and its role a request:
+// when the active policy refuses the role (a general without a verified
+// identity, which no model can have before it exists), the model takes the
+// highest role down the bundle's fallback chain whose rules it passes, and
+// the note returned, recorded as the write's reason, says which rules kept
+// the requested role from it. The role can be asked for again by
+// classification once they pass.
+func (s *Service) applyRequests(ctx context.Context, tx store.Tx, m *api.Model, d *schema.Decoded, c Caller, now time.Time) (string, error) {
 	if st := d.RequestedStatus; st != "" && st != m.Status() {
 		path := lifecycle.Path(*m.Lifecycle, st)
 		if path == nil {
-			return &errs.Error{Kind: errs.Conflict, Allowed: lifecycle.Allowed(*m.Lifecycle),
+			return "", &errs.Error{Kind: errs.Conflict, Allowed: lifecycle.Allowed(*m.Lifecycle),
 				Msg: fmt.Sprintf("the document asks for status %s, which model %s cannot reach from %s", st, m.ModelID, m.Status())}
 		}
 		for _, step := range path {
@@ -352,15 +387,74 @@ func (s *Service) applyRequests(ctx context.Context, tx store.Tx, m *api.Model, 
 				ch.Sunset = now.UTC().Format(time.DateOnly)
 			}
 			if err := s.transition(ctx, tx, m, ch, c, now); err != nil {
-				return err
+				return "", err
 			}
 		}
 	}
-	if r := d.RequestedRole; r != "" && r != m.Role() {
-		reason := fmt.Sprintf("role %s requested by a schema %s document", r, d.SourceVersion)
-		s.classify(m, r, reason, c, now)
+	r := d.RequestedRole
+	if r == "" || r == m.Role() {
+		return "", nil
 	}
-	return nil
+	held := m.Role()
+	var kept *api.Governance
+	if m.Governance != nil {
+		kept = new(api.Governance)
+		*kept = *m.Governance
+	}
+	s.classify(m, r, fmt.Sprintf("role %s requested by a schema %s document", r, d.SourceVersion), c, now)
+	prog, err := s.activeProgram(ctx, tx)
+	if err != nil {
+		return "", err
+	}
+	var refused []api.RuleResult
+	for m.Role() != api.RoleNone {
+		failing, err := s.check(ctx, tx, prog, m, now)
+		if err != nil {
+			return "", err
+		}
+		role := classificationOnly(failing, m.Role())
+		if len(role) == 0 || len(role) < len(failing) {
+			break // it passes, or breaks rules a lower role cannot mend: the decision refuses
+		}
+		if refused == nil {
+			refused = role
+		}
+		m.Governance.Role = prog.FallbackRole(m.Role())
+	}
+	if refused == nil {
+		return "", nil
+	}
+	if m.Role() == held && kept != nil {
+		// Refused again the role it was refused before: nothing changes.
+		m.Governance = kept
+		return "", nil
+	}
+	note := fmt.Sprintf("role %s requested by a schema %s document not granted (%s); given %s", r, d.SourceVersion, ruleIDs(refused), m.Role())
+	m.Governance.Reason = note
+	s.log.Info("a legacy document's role was not granted", "model", m.ModelID, "requested", r, "given", m.Role(), "rules", ruleIDs(refused))
+	return note, nil
+}
+
+// classificationOnly returns the failed rules that are the classification
+// rules of role.
+func classificationOnly(failing []api.RuleResult, role api.Role) []api.RuleResult {
+	var out []api.RuleResult
+	for _, f := range failing {
+		if f.Section == policy.SectionClassification+"."+string(role) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func joinReasons(parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, "; ")
 }
 
 // transition applies a lifecycle change to m.
@@ -441,6 +535,7 @@ func checkServerFields(in, cur *api.Model) error {
 	}
 	check("/governance", in.Governance, curModel.Governance, serverFieldHow["governance"])
 	check("/lifecycle", in.Lifecycle, curModel.Lifecycle, serverFieldHow["lifecycle"])
+	check("/identity", in.Identity, curModel.Identity, serverFieldHow["identity"])
 	check("/created_at", in.CreatedAt, curModel.CreatedAt, serverFieldHow["created_at"])
 	check("/updated_at", in.UpdatedAt, curModel.UpdatedAt, serverFieldHow["updated_at"])
 	if len(fields) > 0 {
@@ -451,7 +546,7 @@ func checkServerFields(in, cur *api.Model) error {
 
 // serverOwned are the top-level fields of a model document that only the
 // server writes.
-var serverOwned = []string{"governance", "lifecycle", "resource_version", "created_at", "updated_at"}
+var serverOwned = []string{"governance", "lifecycle", "identity", "resource_version", "created_at", "updated_at"}
 
 // checkPatchedServerFields refuses a merge patch that names a server-owned
 // field, even to remove it (null), unless it repeats the stored value; a
@@ -461,7 +556,7 @@ func checkPatchedServerFields(patch []byte, cur *api.Model) error {
 	if err := json.Unmarshal(patch, &top); err != nil {
 		return errs.Wrap(errs.Malformed, err, "the patch is not a JSON object")
 	}
-	stored := map[string]any{"governance": cur.Governance, "lifecycle": cur.Lifecycle,
+	stored := map[string]any{"governance": cur.Governance, "lifecycle": cur.Lifecycle, "identity": cur.Identity,
 		"resource_version": cur.ResourceVersion, "created_at": cur.CreatedAt, "updated_at": cur.UpdatedAt}
 	var fields []api.FieldError
 	for _, name := range serverOwned {
@@ -492,6 +587,7 @@ func checkPatchedServerFields(patch []byte, cur *api.Model) error {
 var serverFieldHow = map[string]string{
 	"governance": "roles change with PUT /v1/models/{provider}/{model}/classification",
 	"lifecycle":  "statuses change with PUT /v1/models/{provider}/{model}/lifecycle",
+	"identity":   "identities change with PUT /v1/models/{provider}/{model}/identity and its challenge",
 	"created_at": "it is the time the model was registered",
 	"updated_at": "it is the time of the last change",
 }

@@ -94,6 +94,8 @@ var policyAction = map[api.Action]policy.Action{
 	api.ActionClassify:  policy.ActionClassify,
 	api.ActionExempt:    policy.ActionExempt,
 	api.ActionEnforce:   policy.ActionEnforce,
+	api.ActionIdentity:  policy.ActionIdentity,
+	api.ActionReview:    policy.ActionReview,
 }
 
 // decide asks the active bundle about a write and turns a refusal into an
@@ -110,6 +112,11 @@ func (s *Service) decide(ctx context.Context, tx store.Reader, in *policy.Input)
 		}
 		in.Facts.ActiveGenerals = n
 	}
+	f, err := s.facts(ctx, tx, in.Model, in.Now)
+	if err != nil {
+		return nil, nil, err
+	}
+	in.Facts.VerifiedGeneralOwners, in.Facts.Endorsers = f.VerifiedGeneralOwners, f.Endorsers
 	d := prog.Decide(in)
 	if d.Allowed {
 		return prog, d, nil
@@ -144,7 +151,7 @@ func (s *Service) Bootstrap(ctx context.Context) error {
 	} else if !errs.Is(err, errs.NotFound) {
 		return err
 	}
-	system := WriteOptions{Caller: Caller{Principal: SystemPrincipal, Roles: []string{"admin"}}}
+	system := WriteOptions{Caller: systemCaller}
 	p, err := s.UploadPolicy(ctx, policy.Default(), system)
 	if err != nil {
 		return fmt.Errorf("registry: install the default policy: %w", err)
@@ -300,12 +307,25 @@ func (s *Service) ActivatePolicy(ctx context.Context, version int64, dryRun bool
 	return out, nil
 }
 
+// check re-checks a stored model against prog, with the facts around it.
+func (s *Service) check(ctx context.Context, r store.Reader, prog *policy.Program, m *api.Model, now time.Time) ([]api.RuleResult, error) {
+	f, err := s.facts(ctx, r, m, now)
+	if err != nil {
+		return nil, err
+	}
+	return prog.Check(m, now, f), nil
+}
+
 // report checks every model against prog without writing anything.
 func (s *Service) report(ctx context.Context, r store.Reader, prog *policy.Program, now time.Time) (*api.ComplianceReport, error) {
 	report := newReport(prog, now)
 	err := eachModel(ctx, r, store.ModelQuery{}, func(m *api.Model) error {
 		report.Checked++
-		if failing := prog.Check(m, now); len(failing) > 0 {
+		failing, err := s.check(ctx, r, prog, m, now)
+		if err != nil {
+			return err
+		}
+		if len(failing) > 0 {
 			report.NonCompliant = append(report.NonCompliant, api.ModelCompliance{ModelID: m.ModelID, Role: m.Role(), Failing: failing})
 		}
 		return nil
@@ -350,7 +370,10 @@ func (s *Service) recheck(ctx context.Context, tx store.Tx, prog *policy.Program
 	var changed []change
 	err := eachModel(ctx, tx, store.ModelQuery{}, func(m *api.Model) error {
 		report.Checked++
-		failing := prog.Check(m, now)
+		failing, err := s.check(ctx, tx, prog, m, now)
+		if err != nil {
+			return err
+		}
 		var prev *api.Compliance
 		if m.Governance != nil {
 			prev = m.Governance.Compliance
@@ -413,7 +436,7 @@ func ruleIDs(rs []api.RuleResult) string {
 // changes of standing (for example after an exemption expired).
 func (s *Service) Recheck(ctx context.Context) (*api.ComplianceReport, error) {
 	var report *api.ComplianceReport
-	opts := WriteOptions{Caller: Caller{Principal: SystemPrincipal}}
+	opts := WriteOptions{Caller: systemCaller}
 	_, err := s.commit(ctx, write{opts: opts, do: func(ctx context.Context, tx store.Tx, now time.Time) (*Result, error) {
 		prog, err := s.activeProgram(ctx, tx)
 		if err != nil {
@@ -437,7 +460,7 @@ func (s *Service) EnforceDeadlines(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	lowered := 0
-	opts := WriteOptions{Caller: Caller{Principal: SystemPrincipal}}
+	opts := WriteOptions{Caller: systemCaller}
 	for _, m := range due {
 		res, err := s.commit(ctx, write{opts: opts, do: func(ctx context.Context, tx store.Tx, now time.Time) (*Result, error) {
 			cur, err := tx.GetModel(ctx, m.ModelID)
@@ -460,7 +483,11 @@ func (s *Service) EnforceDeadlines(ctx context.Context) (int, error) {
 			for role != api.RoleNone {
 				role = prog.FallbackRole(role)
 				next.Governance.Role = role
-				if len(prog.Check(next, now)) == 0 {
+				failing, err := s.check(ctx, tx, prog, next, now)
+				if err != nil {
+					return nil, err
+				}
+				if len(failing) == 0 {
 					break
 				}
 			}
@@ -469,7 +496,11 @@ func (s *Service) EnforceDeadlines(ctx context.Context) (int, error) {
 			next.Governance.ClassifiedAt, next.Governance.ClassifiedBy = &at, SystemPrincipal
 			next.Governance.PolicyVersion, next.Governance.PolicyHash = prog.Version(), prog.Hash()
 			next.Governance.Compliance = nil
-			if failing := prog.Check(next, now); len(failing) > 0 {
+			failing, err := s.check(ctx, tx, prog, next, now)
+			if err != nil {
+				return nil, err
+			}
+			if len(failing) > 0 {
 				// Lowering the role cannot fix a broken validation rule: the
 				// model stays marked, with no deadline left to enforce.
 				next.Governance.Compliance = &api.Compliance{Status: api.NonCompliant, Failing: failing, Since: c.Since, PolicyVersion: prog.Version()}

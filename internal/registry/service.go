@@ -71,6 +71,8 @@ type Caller struct {
 	// Principal names the caller, as recorded in history.
 	Principal string
 	Roles     []string
+	// system marks the registry acting on its own; see systemCaller.
+	system bool
 }
 
 // Anonymous is the caller of a request without credentials.

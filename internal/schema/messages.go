@@ -13,6 +13,9 @@ var patternMessages = map[string]string{
 	`^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$`: `must be empty or at most 63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit`,
 	`^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$`: keyMessage,
 	`^([^/]{1,253}/)?[^/]{1,63}$`: keyMessage,
+	`^[0-9a-f]{32}$`:              `must be a key id: 32 lowercase hexadecimal digits`,
+	`^sha256:[0-9a-f]{64}$`:       `must be a digest "sha256:" followed by 64 lowercase hexadecimal digits`,
+	`^[A-Za-z0-9+/]*={0,2}$`:      `must be base64 (standard encoding)`,
 }
 
 const keyMessage = `must be a name of at most 63 characters (letters, digits, "-", "_" and ".", starting and ending ` +

@@ -16,7 +16,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/hivellm/modelgov/api"
 	"github.com/hivellm/modelgov/internal/audit"
+	"github.com/hivellm/modelgov/internal/auth"
 	"github.com/hivellm/modelgov/internal/httpapi"
 	"github.com/hivellm/modelgov/internal/registry"
 	"github.com/hivellm/modelgov/internal/schema"
@@ -44,7 +46,21 @@ type Config struct {
 	// active policy (exemptions expire, time passes); 0 means every hour.
 	RecheckInterval time.Duration
 	Logger          *slog.Logger
+
+	// AnonymousRead opens the read routes to requests without
+	// credentials, as viewers.
+	AnonymousRead bool
+	// OIDC, when its Issuer is set, also accepts bearer JWTs from that
+	// issuer.
+	OIDC auth.OIDCConfig
+	// RateLimit bounds each principal's registrations and identity
+	// operations; the zero value means httpapi.DefaultRateLimit.
+	RateLimit httpapi.RateLimit
 }
+
+// AdminTokenFile is the file in the data directory where the first start
+// writes the admin token's secret (mode 0600).
+const AdminTokenFile = "admin.token"
 
 // Server is an assembled modelgov server.
 type Server struct {
@@ -102,14 +118,60 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
-	h, err := httpapi.New(httpapi.Config{
+	if err := bootstrapToken(ctx, reg, cfg.DataDir, log); err != nil {
+		st.Close()
+		return nil, err
+	}
+	hc := httpapi.Config{
 		Registry: reg, Ready: st.Ping, Schemas: schema.Files(), Metrics: prometheus.NewRegistry(), Logger: log,
-	})
+		AnonymousRead: cfg.AnonymousRead, RateLimit: cfg.RateLimit,
+	}
+	if cfg.OIDC.Issuer != "" {
+		oidc, err := auth.NewOIDC(ctx, cfg.OIDC)
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("server: OIDC issuer %s: %w", cfg.OIDC.Issuer, err)
+		}
+		hc.OIDC = oidc
+		log.Info("accepting OIDC tokens", slog.String("issuer", cfg.OIDC.Issuer), slog.String("audience", cfg.OIDC.Audience))
+	}
+	h, err := httpapi.New(hc)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
 	return &Server{cfg: cfg, store: st, Registry: reg, Handler: h, log: log}, nil
+}
+
+// bootstrapToken creates the first admin token when the registry has none,
+// and writes its secret to AdminTokenFile (0600) in the data directory. It
+// logs where the file is, never the secret.
+func bootstrapToken(ctx context.Context, reg *registry.Service, dir string, log *slog.Logger) error {
+	path := filepath.Join(dir, AdminTokenFile)
+	tok, err := reg.BootstrapToken(ctx, func(t *api.Token) error { return writeSecret(path, t.Token) })
+	if err != nil {
+		return fmt.Errorf("server: create the admin token: %w", err)
+	}
+	if tok == nil {
+		return nil
+	}
+	log.Warn("created the first admin API token; its secret is in the file, and is not shown again",
+		slog.String("file", path), slog.String("token_id", tok.ID), slog.String("prefix", tok.Prefix))
+	return nil
+}
+
+// writeSecret writes a secret to a file only its owner may read.
+func writeSecret(path, secret string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Chmod(0o600); err != nil { // an older file may have been wider
+		f.Close()
+		return err
+	}
+	_, werr := f.WriteString(secret + "\n")
+	return errors.Join(werr, f.Sync(), f.Close())
 }
 
 // Close releases the store.
