@@ -212,10 +212,11 @@ type cliResult struct {
 }
 
 // commandLine runs the modelgov client against the server at url, with
-// the API token in tokenFile when it is set.
+// the bearer token in tokenFile, or token, when it is set.
 type commandLine struct {
 	url       string
 	tokenFile string
+	token     string
 }
 
 // adminToken returns the admin token the server wrote in its data
@@ -254,6 +255,9 @@ func (c commandLine) run(t *testing.T, stdin string, args ...string) cliResult {
 	global := []string{"--server", c.url}
 	if c.tokenFile != "" {
 		global = append(global, "--token-file", c.tokenFile)
+	}
+	if c.token != "" {
+		global = append(global, "--token", c.token)
 	}
 	cmd := exec.CommandContext(ctx, modelgovBinary(t), append(global, args...)...)
 	cmd.Stdin = strings.NewReader(stdin)
