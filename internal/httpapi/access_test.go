@@ -6,12 +6,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -22,125 +20,15 @@ import (
 	"time"
 
 	"github.com/hivellm/modelgov/api"
-	"github.com/hivellm/modelgov/internal/audit"
 	"github.com/hivellm/modelgov/internal/auth"
 	"github.com/hivellm/modelgov/internal/httpapi"
 	"github.com/hivellm/modelgov/internal/identity"
 	"github.com/hivellm/modelgov/internal/policy"
 	"github.com/hivellm/modelgov/internal/registry"
-	"github.com/hivellm/modelgov/internal/schema"
-	"github.com/hivellm/modelgov/internal/store/sqlite"
 )
 
-// authServer is the real handler over a real SQLite file, on loopback,
-// with authentication configured as a test asks.
-type authServer struct {
-	*httptest.Server
-	api *httpapi.Server
-	reg *registry.Service
-	// admin is the admin token the registry created at its first start;
-	// send sends it unless the request names another Authorization.
-	admin string
-}
-
-type authConfig struct {
-	// now is the registry's clock; nil means time.Now.
-	now           func() time.Time
-	anonymousRead bool
-	// rateLimit is the server's; the zero value means none.
-	rateLimit httpapi.RateLimit
-	// logger receives the logs of the registry and the HTTP layer; nil
-	// means none.
-	logger *slog.Logger
-	oidc   httpapi.Authenticator
-}
-
-func newAuthServer(t *testing.T, cfg authConfig) *authServer {
-	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "modelgov.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	signer, err := audit.LoadOrCreateSigner(dir, "modelgov/test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := schema.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger := cfg.logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	reg, err := registry.New(registry.Config{Store: st, Schema: v, Logger: logger, Signer: signer, Now: cfg.now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := reg.Bootstrap(ctx); err != nil {
-		t.Fatal(err)
-	}
-	tok := adminToken(t, reg)
-	rl := cfg.rateLimit
-	if rl == (httpapi.RateLimit{}) {
-		rl = httpapi.RateLimit{PerSecond: -1}
-	}
-	h, err := httpapi.New(httpapi.Config{Registry: reg, Ready: st.Ping, Schemas: schema.Files(), Logger: logger,
-		AnonymousRead: cfg.anonymousRead, RateLimit: rl, OIDC: cfg.oidc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(h)
-	t.Cleanup(ts.Close)
-	return &authServer{Server: ts, api: h, reg: reg, admin: tok.Token}
-}
-
-// send sends a request as the admin unless header names another
-// Authorization ("" sends no credentials). A body is sent as JSON unless
-// header names another Content-Type.
-func (s *authServer) send(t *testing.T, method, path string, body []byte, header ...string) (int, http.Header, []byte) {
-	t.Helper()
-	req, err := http.NewRequest(method, s.URL+path, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("Authorization", "Bearer "+s.admin)
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	if req.Header.Get("Authorization") == "" {
-		req.Header.Del("Authorization")
-	}
-	resp, err := s.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, resp.Header, b
-}
-
-// write sends a request as the admin that must succeed.
-func (s *authServer) write(t *testing.T, method, path string, body []byte, header ...string) []byte {
-	t.Helper()
-	code, _, b := s.send(t, method, path, body, header...)
-	if code < 200 || code > 299 {
-		t.Fatalf("%s %s: %d %s", method, path, code, b)
-	}
-	return b
-}
-
 // newToken creates an API token through POST /v1/tokens, as the admin.
-func (s *authServer) newToken(t *testing.T, name string, roles ...string) *api.Token {
+func (s *testServer) newToken(t *testing.T, name string, roles ...string) *api.Token {
 	t.Helper()
 	var tok api.Token
 	if err := json.Unmarshal(s.write(t, "POST", "/v1/tokens", mustJSON(t, api.TokenRequest{Name: name, Roles: roles})), &tok); err != nil {
@@ -154,7 +42,7 @@ func (s *authServer) newToken(t *testing.T, name string, roles ...string) *api.T
 
 // as is a sender that authenticates with token.
 type as struct {
-	s     *authServer
+	s     *testServer
 	token string
 }
 
@@ -164,13 +52,13 @@ func (a as) send(t *testing.T, method, path string, body []byte, header ...strin
 }
 
 // auditSize is the number of entries in the audit log.
-func (s *authServer) auditSize(t *testing.T) int {
+func (s *testServer) auditSize(t *testing.T) int {
 	t.Helper()
 	return len(s.auditEntries(t, url.Values{}))
 }
 
 // auditEntries returns the audit entries query selects.
-func (s *authServer) auditEntries(t *testing.T, query url.Values) []*api.AuditEntry {
+func (s *testServer) auditEntries(t *testing.T, query url.Values) []*api.AuditEntry {
 	t.Helper()
 	q := url.Values{"page_size": {"1000"}}
 	for k, v := range query {
@@ -209,7 +97,7 @@ var principalNames = map[string]string{
 const maintainer = "maya"
 
 // roleTokens creates, through the API, a token for each role of principals.
-func roleTokens(t *testing.T, s *authServer) map[string]string {
+func roleTokens(t *testing.T, s *testServer) map[string]string {
 	t.Helper()
 	out := map[string]string{none: ""}
 	for role, name := range principalNames {
@@ -222,13 +110,13 @@ func roleTokens(t *testing.T, s *authServer) map[string]string {
 // of its request are its own.
 type cell struct {
 	t *testing.T
-	s *authServer
+	s *testServer
 	n int
 }
 
 var cells atomic.Int64
 
-func newCell(t *testing.T, s *authServer) *cell {
+func newCell(t *testing.T, s *testServer) *cell {
 	return &cell{t: t, s: s, n: int(cells.Add(1))}
 }
 
@@ -506,7 +394,7 @@ func routeKey(r httpapi.Route) string { return r.Method + " " + r.Pattern }
 // registry refuses that role's request (403). The table states who may
 // call each route: a route without a row fails the test.
 func TestEveryRouteAndRole(t *testing.T) {
-	s := newAuthServer(t, authConfig{})
+	s := newTestServer(t, serverConfig{})
 	tokens := roleTokens(t, s)
 	table := accessTable()
 
@@ -569,7 +457,7 @@ func TestEveryRouteAndRole(t *testing.T) {
 // sameRefusal checks that the refusal of req (status code, body) says
 // nothing of whether the resource it names exists: req.other, which names
 // one in the other state, is refused alike.
-func sameRefusal(t *testing.T, s *authServer, method string, req cellRequest, token string, code int, body []byte) {
+func sameRefusal(t *testing.T, s *testServer, method string, req cellRequest, token string, code int, body []byte) {
 	t.Helper()
 	if req.other == nil {
 		return
@@ -594,7 +482,7 @@ func sameSet(a, b []string) bool {
 // refused attempts are on the record; a governor classifies but does not
 // edit documents. (TestReadersWriteNothing: evaluators and viewers.)
 func TestMaintainersActOnTheirOwnModels(t *testing.T) {
-	s := newAuthServer(t, authConfig{})
+	s := newTestServer(t, serverConfig{})
 	maya := as{s, s.newToken(t, "maya", api.RoleMaintainer).Token}
 	otto := as{s, s.newToken(t, "otto", api.RoleMaintainer).Token}
 	gwen := as{s, s.newToken(t, "gwen", api.RoleGovernor).Token}
@@ -757,7 +645,7 @@ func TestMaintainersActOnTheirOwnModels(t *testing.T) {
 // reads as an anonymous viewer, and writes still need credentials (401);
 // bad credentials are refused, never taken for no credentials.
 func TestAnonymousRead(t *testing.T) {
-	s := newAuthServer(t, authConfig{anonymousRead: true})
+	s := newTestServer(t, serverConfig{anonymousRead: true})
 	anonymous := withToken("")
 
 	code, _, body := s.send(t, "GET", "/v1/whoami", nil, anonymous...)
@@ -809,7 +697,7 @@ func TestAnonymousRead(t *testing.T) {
 		"empty bearer":       "Bearer ",
 		"basic credentials":  "Basic dXNlcjpwYXNz",
 		"junk JWT, no OIDC":  "Bearer " + junkJWT("https://issuer.example"),
-		"token without type": s.admin,
+		"token without type": s.token,
 	} {
 		for _, path := range []string{"/v1/whoami", "/v1/models"} {
 			code, hdr, body := s.send(t, "GET", path, nil, "Authorization", h)
@@ -852,7 +740,7 @@ var secretPattern = regexp.MustCompile(`mgv_[0-9A-Za-z]{40,}`)
 // one always; and a token's secret is answered once, when it is created.
 func TestRevokedAndExpiredTokensRefusedAtOnce(t *testing.T) {
 	clock := &auditClock{now: time.Now().UTC()}
-	s := newAuthServer(t, authConfig{now: clock.Now})
+	s := newTestServer(t, serverConfig{now: clock.Now})
 	whoami := func(token string) (int, http.Header, []byte) {
 		t.Helper()
 		return s.send(t, "GET", "/v1/whoami", nil, withToken(token)...)
@@ -947,7 +835,7 @@ func TestRevokedAndExpiredTokensRefusedAtOnce(t *testing.T) {
 // nothing of the throttled requests is stored; other principals, and reads,
 // are not held back.
 func TestRegistrationFloodIsThrottled(t *testing.T) {
-	s := newAuthServer(t, authConfig{rateLimit: httpapi.RateLimit{PerSecond: 1, Burst: 5}})
+	s := newTestServer(t, serverConfig{rateLimit: httpapi.RateLimit{PerSecond: 1, Burst: 5}})
 	flooder := as{s, s.newToken(t, "flooder", api.RoleMaintainer).Token}
 	other := as{s, s.newToken(t, "other", api.RoleMaintainer).Token}
 
@@ -1020,7 +908,7 @@ func TestRegistrationFloodIsThrottled(t *testing.T) {
 }
 
 // deniedEntries returns the denied audit entries about model id.
-func (s *authServer) deniedEntries(t *testing.T, id string) []*api.AuditEntry {
+func (s *testServer) deniedEntries(t *testing.T, id string) []*api.AuditEntry {
 	t.Helper()
 	return s.auditEntries(t, url.Values{"model": {id}, "outcome": {"denied"}})
 }
@@ -1039,7 +927,7 @@ func failedIDs(e *api.AuditEntry) []string {
 // once, before it expires; and a key speaks for one model only.
 func TestIdentityChallenge(t *testing.T) {
 	clock := &auditClock{now: time.Now().UTC()}
-	s := newAuthServer(t, authConfig{now: clock.Now})
+	s := newTestServer(t, serverConfig{now: clock.Now})
 	for i, id := range []string{"acme/alpha", "beta/bravo", "gamma/charlie", "delta/dee", "echo/eko"} {
 		doc := fullDocument(id)
 		doc["context_window"] = 1000 + i
@@ -1177,7 +1065,7 @@ func TestIdentityChallenge(t *testing.T) {
 // none for the first, then as many as there are such owners, up to 2; the
 // endorsements of one owner's generals count once.
 func TestGeneralNeedsEndorsements(t *testing.T) {
-	s := newAuthServer(t, authConfig{})
+	s := newTestServer(t, serverConfig{})
 	gov := as{s, s.newToken(t, "gov", api.RoleGovernor).Token}
 	owners := map[string]as{}
 	for _, name := range []string{"ann", "bob", "cat", "dan"} {
@@ -1319,7 +1207,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newAuthServer(t, authConfig{logger: logger, oidc: oidc})
+	s := newTestServer(t, serverConfig{logger: logger, oidc: oidc})
 
 	good := s.newToken(t, "good", api.RoleMaintainer)
 	revoked := s.newToken(t, "revoked", api.RoleViewer)
@@ -1345,7 +1233,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 		"truncated": "Bearer " + good.Token[:40],
 		"revoked":   "Bearer " + revoked.Token,
 		"jwt":       "Bearer " + jwt,
-		"basic":     "Basic " + base64.StdEncoding.EncodeToString([]byte("admin:"+s.admin)),
+		"basic":     "Basic " + base64.StdEncoding.EncodeToString([]byte("admin:"+s.token)),
 		"no scheme": good.Token,
 	}
 	for name, h := range refusals {
@@ -1360,7 +1248,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 	}
 
 	out := logs.String()
-	for name, secret := range map[string]string{"admin": s.admin, "good": good.Token, "revoked": revoked.Token, "unknown": unknown,
+	for name, secret := range map[string]string{"admin": s.token, "good": good.Token, "revoked": revoked.Token, "unknown": unknown,
 		"malformed": corrupt(good.Token)} {
 		if strings.Contains(out, secret) || strings.Contains(out, secret[4:]) {
 			t.Errorf("the log shows the %s token's secret", name)
@@ -1377,7 +1265,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 			t.Errorf("the log shows part of the JWT: %.20s...", part)
 		}
 	}
-	if strings.Contains(out, base64.StdEncoding.EncodeToString([]byte("admin:"+s.admin))) {
+	if strings.Contains(out, base64.StdEncoding.EncodeToString([]byte("admin:"+s.token))) {
 		t.Error("the log shows the basic credentials")
 	}
 	refused := strings.Count(out, `"msg":"authentication refused"`)
@@ -1398,7 +1286,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 // write route (403), and their attempts leave no trace in the audit log;
 // the dry runs of the policy, which write nothing, are theirs too.
 func TestReadersWriteNothing(t *testing.T) {
-	s := newAuthServer(t, authConfig{})
+	s := newTestServer(t, serverConfig{})
 	readers := map[string]string{
 		api.RoleEvaluator: s.newToken(t, "evan", api.RoleEvaluator).Token,
 		api.RoleViewer:    s.newToken(t, "vera", api.RoleViewer).Token,

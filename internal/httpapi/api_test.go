@@ -18,54 +18,112 @@ import (
 
 	"github.com/hivellm/modelgov/api"
 	"github.com/hivellm/modelgov/client"
+	"github.com/hivellm/modelgov/internal/audit"
 	"github.com/hivellm/modelgov/internal/httpapi"
 	"github.com/hivellm/modelgov/internal/registry"
 	"github.com/hivellm/modelgov/internal/schema"
+	"github.com/hivellm/modelgov/internal/store"
 	"github.com/hivellm/modelgov/internal/store/sqlite"
 )
 
-// testServer is the real handler over a real SQLite file, on loopback.
+// testServer is the real handler over a real SQLite file, on loopback, with
+// the audit signing key kept in the data directory, as internal/server
+// assembles it.
 type testServer struct {
 	*httptest.Server
 	client *client.Client
 	api    *httpapi.Server
 	reg    *registry.Service
+	dir    string
+	// stop closes the server and its store; a test that restarts the
+	// registry in dir calls it first.
+	stop func()
 	// token is the admin token the registry created at its first start;
-	// call sends it unless the request names its own Authorization.
+	// send sends it unless the request names another Authorization.
 	token string
 }
 
-func newTestServer(t *testing.T) *testServer {
+// serverConfig is what a test asks of its server; the zero value is a new
+// registry with an audit signing key, no rate limit and no logs.
+type serverConfig struct {
+	// dir is the data directory; "" means a new one.
+	dir string
+	// token, when set, is the admin token of a registry started before in
+	// dir; "" means the one adminToken gives.
+	token string
+	// now is the registry's clock; nil means time.Now.
+	now func() time.Time
+	// wrap, when set, wraps the store the registry writes to.
+	wrap func(store.Store) store.Store
+	// unsigned starts the registry without an audit signing key.
+	unsigned bool
+	// logger receives the logs of the registry and the HTTP layer; nil
+	// means none.
+	logger        *slog.Logger
+	anonymousRead bool
+	// rateLimit is the server's; the zero value means none.
+	rateLimit httpapi.RateLimit
+	oidc      httpapi.Authenticator
+}
+
+func newTestServer(t *testing.T, cfg serverConfig) *testServer {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "modelgov.db"), sqlite.Options{})
+	dir := cfg.dir
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "modelgov.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
+	var signer *audit.Signer
+	if !cfg.unsigned {
+		if signer, err = audit.LoadOrCreateSigner(dir, "modelgov/test"); err != nil {
+			t.Fatal(err)
+		}
+	}
 	v, err := schema.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg, err := registry.New(registry.Config{Store: st, Schema: v, Logger: slog.New(slog.DiscardHandler)})
+	var s store.Store = st
+	if cfg.wrap != nil {
+		s = cfg.wrap(st)
+	}
+	logger := cfg.logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	reg, err := registry.New(registry.Config{Store: s, Schema: v, Logger: logger, Signer: signer, Now: cfg.now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := reg.Bootstrap(ctx); err != nil {
 		t.Fatal(err)
 	}
-	tok := adminToken(t, reg)
-	h, err := httpapi.New(httpapi.Config{Registry: reg, Ready: st.Ping, Schemas: schema.Files(), RateLimit: httpapi.RateLimit{PerSecond: -1}})
+	token := cfg.token
+	if token == "" {
+		token = adminToken(t, reg).Token
+	}
+	rl := cfg.rateLimit
+	if rl == (httpapi.RateLimit{}) {
+		rl = httpapi.RateLimit{PerSecond: -1}
+	}
+	h, err := httpapi.New(httpapi.Config{Registry: reg, Ready: st.Ping, Schemas: schema.Files(), Logger: logger,
+		AnonymousRead: cfg.anonymousRead, RateLimit: rl, OIDC: cfg.oidc})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(h)
-	t.Cleanup(ts.Close)
-	c, err := client.New(ts.URL, client.WithToken(tok.Token))
+	var once sync.Once
+	stop := func() { once.Do(func() { ts.Close(); st.Close() }) }
+	t.Cleanup(stop)
+	c, err := client.New(ts.URL, client.WithToken(token))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testServer{Server: ts, client: c, api: h, reg: reg, token: tok.Token}
+	return &testServer{Server: ts, client: c, api: h, reg: reg, dir: dir, stop: stop, token: token}
 }
 
 // adminToken returns an admin API token of reg: the one it creates on a
@@ -86,7 +144,9 @@ func adminToken(t testing.TB, reg *registry.Service) *api.Token {
 	return tok
 }
 
-// call sends a raw request and returns the status, headers and body.
+// call sends a request and returns the status, headers and body; header
+// is name, value pairs, set after contentType. The admin token is sent
+// unless header names another Authorization ("" sends no credentials).
 func (ts *testServer) call(t *testing.T, method, path, contentType string, body []byte, header ...string) (int, http.Header, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, ts.URL+path, bytes.NewReader(body))
@@ -108,8 +168,32 @@ func (ts *testServer) call(t *testing.T, method, path, contentType string, body 
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return resp.StatusCode, resp.Header, b
+}
+
+// send is call with a JSON body: a body is sent as JSON unless header
+// names another Content-Type.
+func (ts *testServer) send(t *testing.T, method, path string, body []byte, header ...string) (int, http.Header, []byte) {
+	t.Helper()
+	contentType := ""
+	if body != nil {
+		contentType = "application/json"
+	}
+	return ts.call(t, method, path, contentType, body, header...)
+}
+
+// write sends a request that must succeed.
+func (ts *testServer) write(t *testing.T, method, path string, body []byte, header ...string) []byte {
+	t.Helper()
+	code, _, b := ts.send(t, method, path, body, header...)
+	if code < 200 || code > 299 {
+		t.Fatalf("%s %s: %d %s", method, path, code, b)
+	}
+	return b
 }
 
 // fullDocument is a 1.1 document that sets every owner-written field.
@@ -159,7 +243,7 @@ func problemOf(t *testing.T, body []byte) api.Problem {
 }
 
 func TestCreateGetETag(t *testing.T) {
-	ts := newTestServer(t)
+	ts := newTestServer(t, serverConfig{})
 	code, h, body := ts.call(t, "POST", "/v1/models", "application/json", mustJSON(t, fullDocument("openai/gpt-5")))
 	if code != 201 {
 		t.Fatalf("create: %d %s", code, body)
@@ -196,7 +280,7 @@ func TestCreateGetETag(t *testing.T) {
 }
 
 func TestYAMLDocument(t *testing.T) {
-	ts := newTestServer(t)
+	ts := newTestServer(t, serverConfig{})
 	doc := `
 schema_version: "1.1"
 model_id: meta/llama-3-1-405b
@@ -216,7 +300,7 @@ parameters: {count: 405e9, source: declared}
 }
 
 func TestInvalidDocuments(t *testing.T) {
-	ts := newTestServer(t)
+	ts := newTestServer(t, serverConfig{})
 	tests := []struct {
 		name        string
 		contentType string
@@ -278,7 +362,7 @@ func TestInvalidDocuments(t *testing.T) {
 }
 
 func TestBodyLimit(t *testing.T) {
-	ts := newTestServer(t)
+	ts := newTestServer(t, serverConfig{})
 	doc := fullDocument("a/b")
 	doc["notes"] = strings.Repeat("x", httpapi.DefaultMaxBody)
 	code, _, body := ts.call(t, "POST", "/v1/models", "application/json", mustJSON(t, doc))
@@ -293,7 +377,7 @@ func TestBodyLimit(t *testing.T) {
 // TestPatchChangesOnlyNamedField patches each field alone and checks that
 // every other field, the lifecycle status included, is unchanged.
 func TestPatchChangesOnlyNamedField(t *testing.T) {
-	ts := newTestServer(t)
+	ts := newTestServer(t, serverConfig{})
 	ctx := context.Background()
 	patches := map[string]any{
 		"display_name":      "Renamed",
@@ -385,7 +469,7 @@ func documentMap(t *testing.T, ts *testServer, id string) map[string]any {
 }
 
 func TestPatchRefusals(t *testing.T) {
-	ts := newTestServer(t)
+	ts := newTestServer(t, serverConfig{})
 	ctx := context.Background()
 	if _, err := ts.client.CreateModel(ctx, mustJSON(t, fullDocument("a/b")), client.JSON, client.WriteOptions{}); err != nil {
 		t.Fatal(err)
@@ -419,7 +503,7 @@ func TestPatchRefusals(t *testing.T) {
 }
 
 func TestIfMatch(t *testing.T) {
-	ts := newTestServer(t)
+	ts := newTestServer(t, serverConfig{})
 	ctx := context.Background()
 	if _, err := ts.client.CreateModel(ctx, mustJSON(t, fullDocument("a/b")), client.JSON, client.WriteOptions{}); err != nil {
 		t.Fatal(err)
@@ -445,7 +529,7 @@ func TestIfMatch(t *testing.T) {
 
 // TestConcurrentIfMatch: many writers with the same If-Match; exactly one wins.
 func TestConcurrentIfMatch(t *testing.T) {
-	ts := newTestServer(t)
+	ts := newTestServer(t, serverConfig{})
 	ctx := context.Background()
 	if _, err := ts.client.CreateModel(ctx, mustJSON(t, fullDocument("a/b")), client.JSON, client.WriteOptions{}); err != nil {
 		t.Fatal(err)
@@ -481,7 +565,7 @@ func TestConcurrentIfMatch(t *testing.T) {
 }
 
 func TestIdempotencyKey(t *testing.T) {
-	ts := newTestServer(t)
+	ts := newTestServer(t, serverConfig{})
 	doc := mustJSON(t, fullDocument("a/b"))
 	code1, h1, body1 := ts.call(t, "POST", "/v1/models", "application/json", doc, "Idempotency-Key", "k-1")
 	code2, h2, body2 := ts.call(t, "POST", "/v1/models", "application/json", doc, "Idempotency-Key", "k-1")
@@ -503,7 +587,7 @@ func TestIdempotencyKey(t *testing.T) {
 }
 
 func TestLifecycle(t *testing.T) {
-	ts := newTestServer(t)
+	ts := newTestServer(t, serverConfig{})
 	ctx := context.Background()
 	for i, id := range []string{"openai/gpt-4o", "openai/gpt-5"} {
 		doc := fullDocument(id)
@@ -571,7 +655,7 @@ func TestLifecycle(t *testing.T) {
 }
 
 func TestDeleteProposed(t *testing.T) {
-	ts := newTestServer(t)
+	ts := newTestServer(t, serverConfig{})
 	ctx := context.Background()
 	if _, err := ts.client.CreateModel(ctx, mustJSON(t, fullDocument("a/b")), client.JSON, client.WriteOptions{}); err != nil {
 		t.Fatal(err)
@@ -594,7 +678,7 @@ func TestDeleteProposed(t *testing.T) {
 }
 
 func TestListFiltersAndPages(t *testing.T) {
-	ts := newTestServer(t)
+	ts := newTestServer(t, serverConfig{})
 	ctx := context.Background()
 	for i := range 23 {
 		doc := fullDocument(fmt.Sprintf("p%d/m-%02d", i%2, i))
@@ -636,7 +720,7 @@ func TestListFiltersAndPages(t *testing.T) {
 }
 
 func TestAliases(t *testing.T) {
-	ts := newTestServer(t)
+	ts := newTestServer(t, serverConfig{})
 	ctx := context.Background()
 	for _, id := range []string{"openai/gpt-5", "anthropic/claude-4-sonnet"} {
 		if _, err := ts.client.CreateModel(ctx, mustJSON(t, fullDocument(id)), client.JSON, client.WriteOptions{}); err != nil {
@@ -679,7 +763,7 @@ func TestAliases(t *testing.T) {
 }
 
 func TestOperationalEndpoints(t *testing.T) {
-	ts := newTestServer(t)
+	ts := newTestServer(t, serverConfig{})
 	for path, want := range map[string]string{
 		"/healthz":                 "ok",
 		"/readyz":                  "ok",
@@ -708,7 +792,7 @@ func TestOperationalEndpoints(t *testing.T) {
 }
 
 func TestRequestID(t *testing.T) {
-	ts := newTestServer(t)
+	ts := newTestServer(t, serverConfig{})
 	_, h, body := ts.call(t, "GET", "/v1/models/a/b", "", nil, "X-Request-Id", "abc-123")
 	if h.Get("X-Request-Id") != "abc-123" || problemOf(t, body).RequestID != "abc-123" {
 		t.Errorf("request id not echoed: %q %s", h.Get("X-Request-Id"), body)

@@ -9,10 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -30,121 +27,12 @@ import (
 
 	"github.com/hivellm/modelgov/api"
 	"github.com/hivellm/modelgov/internal/audit"
-	"github.com/hivellm/modelgov/internal/httpapi"
 	"github.com/hivellm/modelgov/internal/policy"
 	"github.com/hivellm/modelgov/internal/registry"
-	"github.com/hivellm/modelgov/internal/schema"
 	"github.com/hivellm/modelgov/internal/store"
-	"github.com/hivellm/modelgov/internal/store/sqlite"
 )
 
-// auditServer is the real handler over a real SQLite file, with the audit
-// signing key kept in the data directory, as internal/server assembles it.
-type auditServer struct {
-	*httptest.Server
-	api   *httpapi.Server
-	reg   *registry.Service
-	dir   string
-	stop  func()
-	token string
-}
-
-type auditConfig struct {
-	// dir is the data directory; "" means a new one.
-	dir string
-	// now is the registry's clock; nil means time.Now.
-	now func() time.Time
-	// wrap, when set, wraps the store the registry writes to.
-	wrap func(store.Store) store.Store
-	// token, when set, is the admin token of a registry started before in
-	// dir; "" means the one adminToken gives.
-	token string
-}
-
-func newAuditServer(t *testing.T, cfg auditConfig) *auditServer {
-	t.Helper()
-	ctx := context.Background()
-	dir := cfg.dir
-	if dir == "" {
-		dir = t.TempDir()
-	}
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "modelgov.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := audit.LoadOrCreateSigner(dir, "modelgov/test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := schema.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var s store.Store = st
-	if cfg.wrap != nil {
-		s = cfg.wrap(st)
-	}
-	reg, err := registry.New(registry.Config{Store: s, Schema: v, Logger: slog.New(slog.DiscardHandler), Signer: signer, Now: cfg.now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := reg.Bootstrap(ctx); err != nil {
-		t.Fatal(err)
-	}
-	token := cfg.token
-	if token == "" {
-		token = adminToken(t, reg).Token
-	}
-	h, err := httpapi.New(httpapi.Config{Registry: reg, Ready: st.Ping, Schemas: schema.Files(), Logger: slog.New(slog.DiscardHandler),
-		RateLimit: httpapi.RateLimit{PerSecond: -1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(h)
-	var once sync.Once
-	stop := func() { once.Do(func() { ts.Close(); st.Close() }) }
-	t.Cleanup(stop)
-	return &auditServer{Server: ts, api: h, reg: reg, dir: dir, stop: stop, token: token}
-}
-
-// send sends a request; header is name, value pairs. A body without a
-// Content-Type is sent as JSON.
-func (s *auditServer) send(t *testing.T, method, path string, body []byte, header ...string) (int, http.Header, []byte) {
-	t.Helper()
-	req, err := http.NewRequest(method, s.URL+path, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("Authorization", "Bearer "+s.token)
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := s.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, resp.Header, b
-}
-
-// write sends a write that must succeed.
-func (s *auditServer) write(t *testing.T, method, path string, body []byte, header ...string) []byte {
-	t.Helper()
-	code, _, b := s.send(t, method, path, body, header...)
-	if code < 200 || code > 299 {
-		t.Fatalf("%s %s: %d %s", method, path, code, b)
-	}
-	return b
-}
-
-func (s *auditServer) getJSON(t *testing.T, path string, v any) {
+func (s *testServer) getJSON(t *testing.T, path string, v any) {
 	t.Helper()
 	code, _, b := s.send(t, "GET", path, nil)
 	if code != http.StatusOK {
@@ -192,7 +80,7 @@ func (e *servedEntry) failedIDs() []string {
 }
 
 // entries fetches every entry query selects, following next_page_token.
-func (s *auditServer) entries(t *testing.T, query url.Values) []servedEntry {
+func (s *testServer) entries(t *testing.T, query url.Values) []servedEntry {
 	t.Helper()
 	q := url.Values{}
 	for k, v := range query {
@@ -216,18 +104,18 @@ func (s *auditServer) entries(t *testing.T, query url.Values) []servedEntry {
 	}
 }
 
-func (s *auditServer) size(t *testing.T) int {
+func (s *testServer) size(t *testing.T) int {
 	t.Helper()
 	return len(s.entries(t, url.Values{"page_size": {"1000"}}))
 }
 
 // since returns the entries from index from on.
-func (s *auditServer) since(t *testing.T, from int) []servedEntry {
+func (s *testServer) since(t *testing.T, from int) []servedEntry {
 	t.Helper()
 	return s.entries(t, url.Values{"from": {strconv.Itoa(from)}, "page_size": {"1000"}})
 }
 
-func (s *auditServer) verifier(t *testing.T) note.Verifier {
+func (s *testServer) verifier(t *testing.T) note.Verifier {
 	t.Helper()
 	code, h, body := s.send(t, "GET", "/v1/audit/key", nil)
 	if code != http.StatusOK || !strings.HasPrefix(h.Get("Content-Type"), "text/plain") {
@@ -247,7 +135,7 @@ type signedCheckpoint struct {
 	root   tlog.Hash
 }
 
-func (s *auditServer) checkpoint(t *testing.T, v note.Verifier) signedCheckpoint {
+func (s *testServer) checkpoint(t *testing.T, v note.Verifier) signedCheckpoint {
 	t.Helper()
 	code, _, body := s.send(t, "GET", "/v1/audit/checkpoint", nil)
 	if code != http.StatusOK {
@@ -287,7 +175,7 @@ func decodeProof(t *testing.T, hashes []string) []tlog.Hash {
 	return out
 }
 
-func (s *auditServer) inclusionProof(t *testing.T, index, size int64) tlog.RecordProof {
+func (s *testServer) inclusionProof(t *testing.T, index, size int64) tlog.RecordProof {
 	t.Helper()
 	var p struct {
 		Index  int64    `json:"index"`
@@ -301,7 +189,7 @@ func (s *auditServer) inclusionProof(t *testing.T, index, size int64) tlog.Recor
 	return decodeProof(t, p.Hashes)
 }
 
-func (s *auditServer) consistencyProof(t *testing.T, old, size int64) tlog.TreeProof {
+func (s *testServer) consistencyProof(t *testing.T, old, size int64) tlog.TreeProof {
 	t.Helper()
 	var p struct {
 		Old    int64    `json:"old"`
@@ -376,7 +264,7 @@ type revision struct {
 	Model     json.RawMessage `json:"model"`
 }
 
-func (s *auditServer) revision(t *testing.T, id string, n int64) revision {
+func (s *testServer) revision(t *testing.T, id string, n int64) revision {
 	t.Helper()
 	var r revision
 	s.getJSON(t, fmt.Sprintf("/v1/models/%s/revisions/%d", id, n), &r)
@@ -388,7 +276,7 @@ type activePolicy struct {
 	Hash    string `json:"hash"`
 }
 
-func (s *auditServer) activePolicy(t *testing.T) activePolicy {
+func (s *testServer) activePolicy(t *testing.T) activePolicy {
 	t.Helper()
 	var p activePolicy
 	s.getJSON(t, "/v1/policies/active", &p)
@@ -398,7 +286,7 @@ func (s *auditServer) activePolicy(t *testing.T) activePolicy {
 // decide makes decisions allowed and denied: two models, the proof of the
 // large one's identity, a classification allowed and one refused, an
 // approval and an alias move. Names are made unique by tag.
-func (s *auditServer) decide(t *testing.T, tag string) {
+func (s *testServer) decide(t *testing.T, tag string) {
 	t.Helper()
 	large, mini := "meta/llama-"+tag+"-405b", "openai/gpt-"+tag+"-mini"
 	s.write(t, "POST", "/v1/models", mustJSON(t, fullDocument(large)))
@@ -418,7 +306,7 @@ func (s *auditServer) decide(t *testing.T, tag string) {
 // hashes (as RFC 6962 says) to the served hash, the roots of the leaves are
 // the signed roots, and the served inclusion and consistency proofs verify.
 func TestAuditProofsVerifyWithPublicTools(t *testing.T) {
-	s := newAuditServer(t, auditConfig{})
+	s := newTestServer(t, serverConfig{})
 	s.decide(t, "one")
 	v := s.verifier(t)
 	if v.Name() != "modelgov/test" {
@@ -518,7 +406,7 @@ func TestAuditProofsVerifyWithPublicTools(t *testing.T) {
 // with its failed rules, the policy it was judged under and the document it
 // would have changed, and the write changed nothing.
 func TestAuditDeniedDecisionIsLogged(t *testing.T) {
-	s := newAuditServer(t, auditConfig{})
+	s := newTestServer(t, serverConfig{})
 	id := "openai/gpt-5-mini"
 	s.write(t, "POST", "/v1/models", mustJSON(t, fullDocument(id)))
 	_, _, before := s.send(t, "GET", "/v1/models/"+id, nil)
@@ -594,7 +482,7 @@ func TestAuditDeniedDecisionIsLogged(t *testing.T) {
 // has one entry, whose before and after are the hashes of the stored
 // revisions it went from and to, and whose request id is the client's.
 func TestAuditAllowedWritesRecordRevisionHashes(t *testing.T) {
-	s := newAuditServer(t, auditConfig{})
+	s := newTestServer(t, serverConfig{})
 	id := "meta/llama-audit-405b"
 	replaced := fullDocument(id)
 	replaced["notes"] = "replaced"
@@ -697,7 +585,7 @@ func TestAuditAllowedWritesRecordRevisionHashes(t *testing.T) {
 // recomputed from the revision documents the API serves, whatever
 // characters they hold.
 func TestAuditDocumentHashOfServedBytes(t *testing.T) {
-	s := newAuditServer(t, auditConfig{})
+	s := newTestServer(t, serverConfig{})
 	id := "acme/r-and-d"
 	doc := fullDocument(id)
 	doc["display_name"] = "R&D <preview>"
@@ -713,7 +601,7 @@ func TestAuditDocumentHashOfServedBytes(t *testing.T) {
 // decides (it is malformed, invalid, conflicts or changes nothing) records
 // no decision.
 func TestAuditAbortedWritesLeaveNoEntry(t *testing.T) {
-	s := newAuditServer(t, auditConfig{})
+	s := newTestServer(t, serverConfig{})
 	id := "meta/llama-kept"
 	s.write(t, "POST", "/v1/models", mustJSON(t, fullDocument(id)))
 	invalid := fullDocument("meta/bad")
@@ -792,7 +680,7 @@ func (t failingAuditTx) AppendAudit(ctx context.Context, rec *store.AuditRecord,
 // written is not made.
 func TestAuditEntryCommitsWithItsChange(t *testing.T) {
 	var fail atomic.Bool
-	s := newAuditServer(t, auditConfig{wrap: func(st store.Store) store.Store { return failingAuditStore{st, &fail} }})
+	s := newTestServer(t, serverConfig{wrap: func(st store.Store) store.Store { return failingAuditStore{st, &fail} }})
 	id := "meta/llama-atomic"
 	s.write(t, "POST", "/v1/models", mustJSON(t, fullDocument(id)))
 	proveIdentity(t, s, id) // so that the policy allows its classification as a general
@@ -868,7 +756,7 @@ func TestAuditEntryCommitsWithItsChange(t *testing.T) {
 // entry, and the dry runs add none. Issuing an identity challenge stores a
 // nonce and changes no model: it is recorded only when it is refused.
 func TestAuditEveryWriteRouteIsRecorded(t *testing.T) {
-	s := newAuditServer(t, auditConfig{})
+	s := newTestServer(t, serverConfig{})
 	s.write(t, "POST", "/v1/models", mustJSON(t, fullDocument("a/b")))
 	s.write(t, "POST", "/v1/models", mustJSON(t, fullDocument("g/h")))
 	// a/c is nearly identical to a/b: it is held for a governor's review.
@@ -1161,7 +1049,7 @@ func (c *auditClock) advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock()
 // period ends are model writes, recorded like the others.
 func TestAuditComplianceAndEnforcementAreRecorded(t *testing.T) {
 	clock := &auditClock{now: time.Now().UTC()}
-	s := newAuditServer(t, auditConfig{now: clock.Now})
+	s := newTestServer(t, serverConfig{now: clock.Now})
 	id := "meta/llama-strict" // 400B parameters
 	s.write(t, "POST", "/v1/models", mustJSON(t, fullDocument(id)))
 	proveIdentity(t, s, id)
@@ -1237,7 +1125,7 @@ func TestAuditComplianceAndEnforcementAreRecorded(t *testing.T) {
 // prove the log only grew.
 func TestAuditKeyKeptAcrossRestart(t *testing.T) {
 	dir := t.TempDir()
-	s := newAuditServer(t, auditConfig{dir: dir})
+	s := newTestServer(t, serverConfig{dir: dir})
 	s.decide(t, "one")
 	v := s.verifier(t)
 	_, _, key := s.send(t, "GET", "/v1/audit/key", nil)
@@ -1252,7 +1140,7 @@ func TestAuditKeyKeptAcrossRestart(t *testing.T) {
 	s.stop()
 
 	// The same admin, whose token the data directory kept.
-	s = newAuditServer(t, auditConfig{dir: dir, token: s.token})
+	s = newTestServer(t, serverConfig{dir: dir, token: s.token})
 	if _, _, again := s.send(t, "GET", "/v1/audit/key", nil); !bytes.Equal(again, key) {
 		t.Errorf("key after a restart %q, want %q", again, key)
 	}
@@ -1270,7 +1158,7 @@ func TestAuditKeyKeptAcrossRestart(t *testing.T) {
 // TestAuditEntriesFiltersAndPaging: GET /v1/audit/entries pages in
 // sequence order from the first leaf, and each filter selects what it names.
 func TestAuditEntriesFiltersAndPaging(t *testing.T) {
-	s := newAuditServer(t, auditConfig{})
+	s := newTestServer(t, serverConfig{})
 	s.decide(t, "one")
 	s.decide(t, "two")
 	all := s.entries(t, url.Values{"page_size": {"1000"}})
@@ -1368,7 +1256,7 @@ func TestAuditEntriesFiltersAndPaging(t *testing.T) {
 }
 
 func TestAuditErrors(t *testing.T) {
-	s := newAuditServer(t, auditConfig{})
+	s := newTestServer(t, serverConfig{})
 	s.decide(t, "one")
 	n := s.size(t)
 	tests := []struct {
@@ -1413,7 +1301,7 @@ func TestAuditErrors(t *testing.T) {
 // TestAuditWithoutSigningKey: a registry without a key keeps its log but
 // serves no checkpoint.
 func TestAuditWithoutSigningKey(t *testing.T) {
-	ts := newTestServer(t)
+	ts := newTestServer(t, serverConfig{unsigned: true})
 	for _, path := range []string{"/v1/audit/checkpoint", "/v1/audit/key"} {
 		if code, _, body := ts.call(t, "GET", path, "", nil); code != http.StatusServiceUnavailable {
 			t.Errorf("GET %s without a key: %d %s, want 503", path, code, body)

@@ -35,7 +35,7 @@ var notModelWrites = map[string]bool{
 // bundle that refuses every action, and checks that each is refused by it
 // and changes nothing.
 func TestNoWriteRouteSkipsThePolicy(t *testing.T) {
-	ts := newTestServer(t)
+	ts := newTestServer(t, serverConfig{})
 	ctx := context.Background()
 	if _, err := ts.client.CreateModel(ctx, mustJSON(t, fullDocument("a/b")), client.JSON, client.WriteOptions{}); err != nil {
 		t.Fatal(err)
@@ -168,7 +168,7 @@ func TestNoWriteRouteSkipsThePolicy(t *testing.T) {
 }
 
 func TestPolicyAPI(t *testing.T) {
-	ts := newTestServer(t)
+	ts := newTestServer(t, serverConfig{})
 	ctx := context.Background()
 	active, err := ts.client.GetPolicy(ctx, 0)
 	if err != nil || active.Version != 1 || active.Name != "hivellm-default" || !active.Active {

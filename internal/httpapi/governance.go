@@ -22,6 +22,17 @@ func (s *Server) grantExemption(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) revokeExemption(w http.ResponseWriter, r *http.Request) error {
+	return s.writeWithReason(w, r, func(reason string, opts registry.WriteOptions) (*registry.Result, error) {
+		return s.reg.RevokeExemption(r.Context(), modelID(r), r.PathValue("id"), reason, opts)
+	})
+}
+
+// writeWithReason serves a write without a body whose one query parameter
+// is reason: it reads the write options, refuses other parameters, makes
+// the write with the reason and answers its result with writeResult, as
+// writeBody does.
+func (s *Server) writeWithReason(w http.ResponseWriter, r *http.Request,
+	write func(reason string, opts registry.WriteOptions) (*registry.Result, error)) error {
 	opts, err := s.writeOptions(r)
 	if err != nil {
 		return err
@@ -30,7 +41,7 @@ func (s *Server) revokeExemption(w http.ResponseWriter, r *http.Request) error {
 	if err := onlyParams(q, "reason"); err != nil {
 		return err
 	}
-	res, err := s.reg.RevokeExemption(r.Context(), modelID(r), r.PathValue("id"), q.Get("reason"), opts)
+	res, err := write(q.Get("reason"), opts)
 	if err != nil {
 		return err
 	}

@@ -29,19 +29,9 @@ func (s *Server) registerIdentity(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) revokeIdentity(w http.ResponseWriter, r *http.Request) error {
-	opts, err := s.writeOptions(r)
-	if err != nil {
-		return err
-	}
-	q := r.URL.Query()
-	if err := onlyParams(q, "reason"); err != nil {
-		return err
-	}
-	res, err := s.reg.RevokeIdentity(r.Context(), modelID(r), q.Get("reason"), opts)
-	if err != nil {
-		return err
-	}
-	return s.writeResult(w, res)
+	return s.writeWithReason(w, r, func(reason string, opts registry.WriteOptions) (*registry.Result, error) {
+		return s.reg.RevokeIdentity(r.Context(), modelID(r), reason, opts)
+	})
 }
 
 // challengeIdentity issues a nonce. Its body may be left out: an empty

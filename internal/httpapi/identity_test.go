@@ -17,16 +17,6 @@ type sender interface {
 	send(t *testing.T, method, path string, body []byte, header ...string) (int, http.Header, []byte)
 }
 
-// send makes the test server a sender: call with a JSON body.
-func (ts *testServer) send(t *testing.T, method, path string, body []byte, header ...string) (int, http.Header, []byte) {
-	t.Helper()
-	contentType := ""
-	if body != nil {
-		contentType = "application/json"
-	}
-	return ts.call(t, method, path, contentType, body, header...)
-}
-
 // withToken is the header pair that authenticates a request with token; an
 // empty token sends no credentials.
 func withToken(token string) []string {
