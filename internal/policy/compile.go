@@ -45,8 +45,11 @@ type rule struct {
 	anyAction   bool         // permission rules: "*"
 	from, to    []api.Status // transition rules
 	expr        cel.Program  // nil when the rule has no expression
-	messageExpr cel.Program  // nil when the rule has no message expression
-	reads       []selection  // what the expressions read, for Values
+	// unmetered is expr without the run-time cost limit, for inputs within
+	// the bounds its cost estimate assumed (see withinBounds).
+	unmetered   cel.Program
+	messageExpr cel.Program // nil when the rule has no message expression
+	reads       []selection // what the expressions read, for Values
 }
 
 // Version returns the bundle version the program was compiled for.
@@ -214,11 +217,11 @@ func newEnv() (*cel.Env, error) {
 func (c *compiler) rule(at, id, section, expr, messageExpr, message string) *rule {
 	r := &rule{id: id, section: section, message: message}
 	if expr != "" {
-		r.expr, r.reads = c.expression(at+"/expression", expr, cel.BoolType)
+		r.expr, r.unmetered, r.reads = c.expression(at+"/expression", expr, cel.BoolType)
 	}
 	if messageExpr != "" {
 		var reads []selection
-		r.messageExpr, reads = c.expression(at+"/message_expression", messageExpr, cel.StringType)
+		r.messageExpr, _, reads = c.expression(at+"/message_expression", messageExpr, cel.StringType)
 		for _, s := range reads {
 			if !slices.ContainsFunc(r.reads, func(t selection) bool { return slices.Equal(s.path, t.path) }) {
 				r.reads = append(r.reads, s)
@@ -228,9 +231,11 @@ func (c *compiler) rule(at, id, section, expr, messageExpr, message string) *rul
 	return r
 }
 
-// expression compiles one expression of type want, at pointer at. On
-// failure it records the errors and returns a nil program.
-func (c *compiler) expression(at, src string, want *cel.Type) (cel.Program, []selection) {
+// expression compiles one expression of type want, at pointer at: a program
+// that stops at the cost limit, and one that does not, for inputs within
+// the bounds of the cost estimate, which cannot reach it. On failure it
+// records the errors and returns nil programs.
+func (c *compiler) expression(at, src string, want *cel.Type) (cel.Program, cel.Program, []selection) {
 	fail := func(loc common.Location, format string, args ...any) {
 		c.fields = append(c.fields, api.FieldError{Pointer: at, Message: position(loc) + fmt.Sprintf(format, args...)})
 	}
@@ -243,13 +248,13 @@ func (c *compiler) expression(at, src string, want *cel.Type) (cel.Program, []se
 			}
 			fail(e.Location, "%s", e.Message)
 		}
-		return nil, nil
+		return nil, nil, nil
 	}
 	info := checked.NativeRep().SourceInfo()
 	start := info.GetLocationByOffset(0)
 	if got := checked.OutputType(); !got.IsExactType(want) && !got.IsExactType(cel.DynType) {
 		fail(start, "the expression must evaluate to a %s, not %s", want, got)
-		return nil, nil
+		return nil, nil, nil
 	}
 	reads := c.shapes.selections(checked.NativeRep().Expr())
 	bad := false
@@ -266,12 +271,12 @@ func (c *compiler) expression(at, src string, want *cel.Type) (cel.Program, []se
 		}
 	}
 	if bad {
-		return nil, nil
+		return nil, nil, nil
 	}
 	est, err := c.env.EstimateCost(checked, c.shapes)
 	if err != nil {
 		fail(start, "cannot estimate the cost of the expression: %v", err)
-		return nil, nil
+		return nil, nil, nil
 	}
 	if est.Max > MaxCost {
 		limit := "an unbounded value"
@@ -280,7 +285,7 @@ func (c *compiler) expression(at, src string, want *cel.Type) (cel.Program, []se
 		}
 		fail(start, "the expression may cost up to %s, over the limit of %d: iterate over fewer or smaller "+
 			"values (nested comprehensions over lists multiply their sizes)", limit, MaxCost)
-		return nil, nil
+		return nil, nil, nil
 	}
 	// Params are constants of the bundle: write them into the expression as
 	// literals, so that a regular expression taken from params is compiled
@@ -293,14 +298,19 @@ func (c *compiler) expression(at, src string, want *cel.Type) (cel.Program, []se
 			}
 			fail(e.Location, "once params are inlined: %s", e.Message)
 		}
-		return nil, nil
+		return nil, nil, nil
 	}
 	prg, err := c.env.Program(optimized, cel.CostLimit(MaxCost), cel.EvalOptions(cel.OptOptimize))
 	if err != nil {
 		fail(start, "%v", err)
-		return nil, nil
+		return nil, nil, nil
 	}
-	return prg, reads
+	unmetered, err := c.env.Program(optimized, cel.EvalOptions(cel.OptOptimize))
+	if err != nil {
+		fail(start, "%v", err)
+		return nil, nil, nil
+	}
+	return prg, unmetered, reads
 }
 
 // paramsInliner is a CEL optimizer that replaces each selection of params

@@ -40,7 +40,7 @@ func (p *Program) Decide(in *Input) *api.Decision {
 		in = &Input{}
 	}
 	d := &api.Decision{Allowed: true, Action: string(in.Action), PolicyVersion: p.version, PolicyHash: p.hash}
-	e := evaluation{p: p, in: in}
+	e := evaluation{p: p, in: in, bounded: withinBounds(in)}
 	var classification []*rule
 	if in.Model != nil {
 		classification = p.classification[in.Model.Role()]
@@ -95,7 +95,7 @@ func (p *Program) Check(m *api.Model, now time.Time, facts *Facts) []api.RuleRes
 	if facts != nil {
 		in.Facts = *facts
 	}
-	e := evaluation{p: p, in: in, check: true}
+	e := evaluation{p: p, in: in, check: true, bounded: modelWithinBounds(m)}
 	var failing []api.RuleResult
 	for _, rules := range [][]*rule{p.validation, p.classification[m.Role()]} {
 		for _, r := range rules {
@@ -113,7 +113,10 @@ type evaluation struct {
 	p     *Program
 	in    *Input
 	check bool // a compliance check: old is the model itself
-	vars  *activation
+	// bounded says the input is within the bounds the rules' cost
+	// estimates assumed, so that they may run unmetered (bounds.go).
+	bounded bool
+	vars    *activation
 }
 
 // judge evaluates one rule. exemptible says whether an exemption may
@@ -137,7 +140,11 @@ func (e *evaluation) judge(r *rule, exemptible bool) api.RuleResult {
 		return res
 	}
 	vars := e.activation()
-	out, _, err := r.expr.Eval(vars)
+	prg := r.expr
+	if e.bounded && r.unmetered != nil {
+		prg = r.unmetered
+	}
+	out, _, err := prg.Eval(vars)
 	switch {
 	case err != nil:
 		res.Outcome, res.Message = api.RuleError, fmt.Sprintf("the rule cannot be evaluated: %v", err)
