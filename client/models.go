@@ -98,7 +98,9 @@ type ListOptions struct {
 	// Labels is a label selector, such as "team=core,tier!=test".
 	Labels string
 	// Text searches model ids and display names.
-	Text      string
+	Text string
+	// Review "pending" lists the models held for a governor's review.
+	Review    string
 	PageSize  int
 	PageToken string
 }
@@ -108,7 +110,7 @@ func (o ListOptions) query() url.Values {
 	for k, v := range map[string]string{
 		"provider": o.Provider, "family": o.Family, "status": o.Status, "role": o.Role,
 		"size_class": o.SizeClass, "capability": o.Capability, "labels": o.Labels, "q": o.Text,
-		"page_token": o.PageToken,
+		"review": o.Review, "page_token": o.PageToken,
 	} {
 		if v != "" {
 			q.Set(k, v)

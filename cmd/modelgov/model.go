@@ -337,6 +337,7 @@ func newListCommand(cl *clientFlags) *cobra.Command {
 	f.StringVar(&o.Capability, "capability", "", "only models with this capability")
 	f.StringVarP(&o.Labels, "selector", "l", "", "label selector, such as team=core,tier!=test")
 	f.StringVarP(&o.Text, "search", "q", "", "text to find in model ids and display names")
+	f.StringVar(&o.Review, "review", "", "pending: only models held for a governor's review (near-duplicates)")
 	f.IntVar(&o.PageSize, "page-size", 0, "models per page (1 to 1000; default 100)")
 	f.StringVar(&o.PageToken, "page-token", "", "continue a listing where the last page ended")
 	f.BoolVar(&all, "all", false, "fetch every page")

@@ -199,8 +199,8 @@ func seed(tb testing.TB, path string, n int) {
 	tb.Helper()
 	ctx := context.Background()
 	st, reg := openRegistry(tb, path)
-	// A governor, whom the default policy lets approve, suspend and archive.
-	opts := registry.WriteOptions{Caller: registry.Caller{Principal: "seed", Roles: []string{"governor"}}}
+	// An admin: it registers models and, as the default policy lets it, approves, suspends and archives them.
+	opts := registry.WriteOptions{Caller: registry.Caller{Principal: "seed", Roles: []string{"admin"}}}
 	start := time.Now()
 	var (
 		next   atomic.Int64

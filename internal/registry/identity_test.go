@@ -200,8 +200,13 @@ func TestNearDuplicateIsHeldForReview(t *testing.T) {
 	if other := mk("meta/llama-3-3-70b", "Llama 3.3 70B"); other.Governance.Review != nil {
 		t.Errorf("a distinct model of the same family is held: %+v", other.Governance.Review)
 	}
+	// The governors' queue lists it.
+	queue, err := s.ListModels(ctx, registry.ListQuery{Review: api.ReviewPending})
+	if err != nil || len(queue.Items) != 1 || queue.Items[0].ModelID != "meta/llama-3-1-405b-2" {
+		t.Fatalf("the review queue: %+v, %v; want meta/llama-3-1-405b-2", queue, err)
+	}
 	// Held, it cannot be approved.
-	_, err := s.ChangeLifecycle(ctx, "meta/llama-3-1-405b-2", api.LifecycleChange{Status: api.StatusActive, Reason: "approve"}, governor)
+	_, err = s.ChangeLifecycle(ctx, "meta/llama-3-1-405b-2", api.LifecycleChange{Status: api.StatusActive, Reason: "approve"}, governor)
 	if !slices.Contains(failedRules(err), "review-before-approval") {
 		t.Fatalf("approving a held model: %v, want review-before-approval", err)
 	}
@@ -215,6 +220,12 @@ func TestNearDuplicateIsHeldForReview(t *testing.T) {
 	}
 	if _, err := s.ChangeLifecycle(ctx, "meta/llama-3-1-405b-2", api.LifecycleChange{Status: api.StatusActive, Reason: "approve"}, governor); err != nil {
 		t.Errorf("approve after the review: %v", err)
+	}
+	if queue, err := s.ListModels(ctx, registry.ListQuery{Review: api.ReviewPending}); err != nil || len(queue.Items) != 0 {
+		t.Errorf("the review queue after clearing: %+v, %v; want empty", queue, err)
+	}
+	if _, err := s.ListModels(ctx, registry.ListQuery{Review: "cleared"}); !errs.Is(err, errs.Malformed) {
+		t.Errorf("review=cleared: %v, want a malformed request", err)
 	}
 }
 

@@ -33,7 +33,9 @@ type ListQuery struct {
 	// Labels is a label selector, such as "team=core,tier!=test".
 	Labels string
 	// Text is searched in model_id and display_name.
-	Text      string
+	Text string
+	// Review "pending" selects the models held for a governor's review.
+	Review    string
 	PageSize  int
 	PageToken string
 }
@@ -134,10 +136,13 @@ func storeQuery(q ListQuery) (store.ModelQuery, int, error) {
 	if err != nil {
 		return store.ModelQuery{}, 0, err
 	}
+	if q.Review != "" && q.Review != api.ReviewPending {
+		return store.ModelQuery{}, 0, errs.E(errs.Malformed, "review must be pending (the models held for a governor's review), not %q", q.Review)
+	}
 	return store.ModelQuery{
 		Provider: q.Provider, Family: q.Family, Status: api.Status(q.Status), Role: api.Role(q.Role),
 		SizeClass: api.SizeClass(q.SizeClass), Capability: q.Capability, Labels: sel, Text: q.Text,
-		After: after, Limit: size + 1,
+		ReviewPending: q.Review == api.ReviewPending, After: after, Limit: size + 1,
 	}, size, nil
 }
 

@@ -29,7 +29,7 @@ func (s *Service) flagNearDuplicate(ctx context.Context, tx store.Reader, m *api
 		return "", nil // unknown figures match nothing
 	}
 	var similar []string
-	q := store.ModelQuery{Provider: m.Provider, Family: m.Family, Limit: 1000}
+	q := store.ModelQuery{Provider: m.Provider, Family: m.Family, ParameterCount: paramCount(m), ContextWindow: m.ContextWindow, Limit: 1000}
 	for {
 		page, err := tx.ListModelDocs(ctx, q)
 		if err != nil {

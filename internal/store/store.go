@@ -276,6 +276,13 @@ type ModelQuery struct {
 	Text string
 	// NonCompliant selects only the models out of compliance.
 	NonCompliant bool
+	// ReviewPending selects only the models held for a governor's review
+	// (governance.review.status pending).
+	ReviewPending bool
+	// ParameterCount and ContextWindow, when not zero, select the models
+	// that declare exactly that figure. With Provider and Family they are
+	// one index lookup; alone, a scan.
+	ParameterCount, ContextWindow api.Count
 	// DeadlineBefore, when not zero, selects only the non-compliant models
 	// whose deadline is at or before it.
 	DeadlineBefore time.Time

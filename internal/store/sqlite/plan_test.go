@@ -33,7 +33,8 @@ func TestListQueriesUseIndexes(t *testing.T) {
 				DisplayName: fmt.Sprint("M ", i), Family: fmt.Sprintf("f%d", i%60), SizeClass: api.SizeLarge,
 				Governance: &api.Governance{Role: api.RoleNone}, Lifecycle: &api.Lifecycle{Status: []api.Status{api.StatusActive, api.StatusProposed, api.StatusDeprecated}[i%3], Since: now},
 				Labels: map[string]string{"team": "core", "tier": []string{"gold", "test"}[i%2]}, Capabilities: []string{"chat"},
-				ResourceVersion: "1", CreatedAt: &now, UpdatedAt: &now}
+				ResourceVersion: "1", CreatedAt: &now, UpdatedAt: &now,
+				Parameters: &api.Parameters{Count: api.Count(70e9 + i%7*1e9), Source: api.ParametersDeclared}, ContextWindow: api.Count(8192 << (i % 4))}
 			if i%300 == 0 {
 				m.Labels["team"] = "audit"
 				m.Capabilities = append(m.Capabilities, "audio")
@@ -71,6 +72,8 @@ func TestListQueriesUseIndexes(t *testing.T) {
 		{"rare capability", store.ModelQuery{Capability: "audio"}, false},
 		{"rare label within a provider", store.ModelQuery{Provider: "p0", Labels: sel("team=audit")}, false},
 		{"non-compliant", store.ModelQuery{NonCompliant: true}, true},
+		{"review queue", store.ModelQuery{ReviewPending: true}, false},
+		{"near-duplicate lookup", store.ModelQuery{Provider: "p3", Family: "f13", ParameterCount: 71e9, ContextWindow: 16384}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,6 +106,11 @@ func TestListQueriesUseIndexes(t *testing.T) {
 			}
 			if tt.mayNotSort && strings.Contains(text, "TEMP B-TREE FOR ORDER BY") {
 				t.Errorf("%s sorts every match before the first page:\n%s\n%s", tt.name, query, text)
+			}
+			for name, index := range map[string]string{"review queue": "models_review", "near-duplicate lookup": "models_figures"} {
+				if tt.name == name && !strings.Contains(text, index) {
+					t.Errorf("%s does not use %s:\n%s\n%s", tt.name, index, query, text)
+				}
 			}
 		})
 	}

@@ -188,14 +188,19 @@ func (s queries) planMemberships(ctx context.Context, q store.ModelQuery) (dense
 // model_id: the query then walks that range of the model_id index, the
 // cheapest plan whatever the other filters, and the other columns' indexes
 // are turned off (unary +) so that the planner cannot prefer one of them.
+// The exception is an exact lookup of figures within a provider (the
+// near-duplicate check): models_figures finds its few matches directly,
+// and the other columns' indexes are turned off.
 func modelsSQL(q store.ModelQuery, count bool, dense []bool) (string, []any) {
 	var (
 		where []string
 		args  []any
 	)
 	isDense := func(i int) bool { return i < len(dense) && dense[i] }
+	figures := q.Provider != "" && q.ParameterCount != 0 && q.ContextWindow != 0
+	byRange := q.Provider != "" && !figures
 	col := func(c string) string {
-		if q.Provider != "" {
+		if byRange || figures {
 			return "+" + c
 		}
 		return c
@@ -210,7 +215,7 @@ func modelsSQL(q store.ModelQuery, count bool, dense []bool) (string, []any) {
 	if count {
 		after = ""
 	}
-	if q.Provider != "" {
+	if byRange {
 		low := q.Provider + "/"
 		if after > low {
 			low = after
@@ -245,6 +250,23 @@ func modelsSQL(q store.ModelQuery, count bool, dense []bool) (string, []any) {
 	if q.NonCompliant {
 		where = append(where, col("m.compliance")+" = ?")
 		args = append(args, string(api.NonCompliant))
+	}
+	if q.ReviewPending {
+		where = append(where, "m.review = 'pending'")
+	}
+	// With provider and family, the near-duplicate check of every create
+	// is one lookup in models_figures.
+	if q.ParameterCount != 0 {
+		where = append(where, "m.parameter_count = ?")
+		args = append(args, int64(q.ParameterCount))
+	}
+	if q.ContextWindow != 0 {
+		where = append(where, "m.context_window = ?")
+		args = append(args, int64(q.ContextWindow))
+	}
+	if figures {
+		// Implies the partial index's condition, so that the planner may use it.
+		where = append(where, "m.parameter_count != 0 AND m.context_window != 0")
 	}
 	if !q.DeadlineBefore.IsZero() {
 		where = append(where, col("m.deadline")+" != '' AND m.deadline <= ?")

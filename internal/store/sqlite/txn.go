@@ -34,19 +34,30 @@ func (t *txn) PutModel(ctx context.Context, m *api.Model) error {
 			deadline = formatTime(*g.Compliance.Deadline)
 		}
 	}
+	var review string
+	if g := m.Governance; g != nil && g.Review != nil && g.Review.Status == api.ReviewPending {
+		review = api.ReviewPending
+	}
+	var params int64
+	if m.Parameters != nil {
+		params = int64(m.Parameters.Count)
+	}
 	var pk int64
 	err = t.queryRow(ctx, `INSERT INTO models
-		(model_id, provider, family, display_name, size_class, status, role, revision, doc, compliance, deadline)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		(model_id, provider, family, display_name, size_class, status, role, revision, doc, compliance, deadline, review,
+		 parameter_count, context_window)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (model_id) DO UPDATE SET
 			provider = excluded.provider, family = excluded.family,
 			display_name = excluded.display_name, size_class = excluded.size_class,
 			status = excluded.status, role = excluded.role,
 			revision = excluded.revision, doc = excluded.doc,
-			compliance = excluded.compliance, deadline = excluded.deadline
+			compliance = excluded.compliance, deadline = excluded.deadline, review = excluded.review,
+			parameter_count = excluded.parameter_count, context_window = excluded.context_window
 		RETURNING pk`,
 		m.ModelID, m.Provider, m.Family, m.DisplayName, string(m.SizeClass),
-		string(m.Status()), string(m.Role()), rev, doc, compliance, deadline).Scan(&pk)
+		string(m.Status()), string(m.Role()), rev, doc, compliance, deadline, review,
+		params, int64(m.ContextWindow)).Scan(&pk)
 	if err != nil {
 		return fmt.Errorf("sqlite: put model %s: %w", m.ModelID, err)
 	}

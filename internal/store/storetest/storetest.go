@@ -41,6 +41,8 @@ func Run(t *testing.T, open Open) {
 		{"ConcurrentWritersSerialize", testConcurrentWriters},
 		{"CountModels", testCountModels},
 		{"Compliance", testCompliance},
+		{"ReviewPending", testReviewPending},
+		{"ExactFigures", testExactFigures},
 		{"Policies", testPolicies},
 		{"Audit", testAudit},
 		{"TokenRoundTrip", testTokenRoundTrip},
@@ -648,6 +650,60 @@ func testCompliance(t *testing.T, s store.Store) {
 	got, _ = s.ListModels(ctx, store.ModelQuery{NonCompliant: true, Limit: 10})
 	if !reflect.DeepEqual(ids(got), []string{"a/late"}) {
 		t.Errorf("after clearing: %v, want a/late", ids(got))
+	}
+}
+
+func testReviewPending(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	hold := func(m *api.Model, status string) *api.Model {
+		m.Governance.Review = &api.Review{Status: status, Reason: "near-duplicate", FlaggedAt: t0}
+		return m
+	}
+	a := hold(NewModel("a/held", "proposed", api.RoleNone, 1), api.ReviewPending)
+	b := hold(NewModel("a/cleared", "proposed", api.RoleNone, 1), api.ReviewCleared)
+	c := NewModel("a/never", "proposed", api.RoleNone, 1)
+	d := hold(NewModel("b/held", "active", api.RoleNone, 1), api.ReviewPending)
+	put(t, s, a, b, c, d)
+	got, err := s.ListModels(ctx, store.ModelQuery{ReviewPending: true, Limit: 10})
+	if err != nil || !reflect.DeepEqual(ids(got), []string{"a/held", "b/held"}) {
+		t.Errorf("ListModels(ReviewPending) = %v, %v; want a/held, b/held", ids(got), err)
+	}
+	if n, err := s.CountModels(ctx, store.ModelQuery{ReviewPending: true, Status: api.StatusActive}); err != nil || n != 1 {
+		t.Errorf("CountModels(ReviewPending, active) = %d, %v; want 1", n, err)
+	}
+	// Clearing the review takes the model off the queue.
+	a.Governance.Review.Status = api.ReviewCleared
+	put(t, s, a)
+	if got, _ := s.ListModels(ctx, store.ModelQuery{ReviewPending: true, Limit: 10}); !reflect.DeepEqual(ids(got), []string{"b/held"}) {
+		t.Errorf("after clearing: %v, want b/held", ids(got))
+	}
+}
+
+func testExactFigures(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	fig := func(id string, params, context api.Count) *api.Model {
+		m := NewModel(id, "proposed", api.RoleNone, 1)
+		m.ContextWindow = context
+		if params != 0 {
+			m.Parameters = &api.Parameters{Count: params, Source: api.ParametersDeclared}
+		}
+		return m
+	}
+	put(t, s, fig("a/x", 405e9, 128000), fig("a/y", 405e9, 200000), fig("a/z", 70e9, 128000), fig("b/x", 405e9, 128000), fig("a/none", 0, 0))
+	for _, tt := range []struct {
+		q    store.ModelQuery
+		want []string
+	}{
+		{store.ModelQuery{ParameterCount: 405e9}, []string{"a/x", "a/y", "b/x"}},
+		{store.ModelQuery{ContextWindow: 128000}, []string{"a/x", "a/z", "b/x"}},
+		{store.ModelQuery{Provider: "a", ParameterCount: 405e9, ContextWindow: 128000}, []string{"a/x"}},
+		{store.ModelQuery{ParameterCount: 1}, []string{}},
+	} {
+		tt.q.Limit = 10
+		got, err := s.ListModels(ctx, tt.q)
+		if err != nil || !reflect.DeepEqual(ids(got), tt.want) {
+			t.Errorf("ListModels(%+v) = %v, %v; want %v", tt.q, ids(got), err, tt.want)
+		}
 	}
 }
 
