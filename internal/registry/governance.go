@@ -193,7 +193,7 @@ func (s *Service) Evaluate(ctx context.Context, req api.EvaluationRequest, c Cal
 		}
 		in.Facts.ActiveGenerals = n
 	}
-	f, err := s.facts(ctx, s.store, next, now)
+	f, err := s.facts(ctx, s.store, next, now, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -479,7 +479,7 @@ func (s *Service) lowerUntilCompliant(ctx context.Context, tx store.Reader, next
 	}
 	from := next.Role()
 	for next.Role() != api.RoleNone {
-		failing, err := s.check(ctx, tx, prog, next, now)
+		failing, err := s.check(ctx, tx, prog, next, now, nil)
 		if err != nil {
 			return "", err
 		}
@@ -502,14 +502,21 @@ func (s *Service) lowerUntilCompliant(ctx context.Context, tx store.Reader, next
 // Facts returns what the rules may read about the registry around m, as
 // the write path gives them to the policy.
 func (s *Service) Facts(ctx context.Context, m *api.Model, now time.Time) (*policy.Facts, error) {
-	return s.facts(ctx, s.store, m, now)
+	return s.facts(ctx, s.store, m, now, nil)
+}
+
+// ownersMemo keeps the owners of verified generals while a re-check judges
+// every model in one snapshot, so that they are read once, not per general.
+type ownersMemo struct {
+	owners []string
+	done   bool
 }
 
 // facts gathers what the rules may read about the registry around m: the
 // models that endorse it, and the owners of verified generals who could.
 // Both are read only when they can matter: for a general, or a model with
 // endorsements.
-func (s *Service) facts(ctx context.Context, r store.Reader, m *api.Model, now time.Time) (*policy.Facts, error) {
+func (s *Service) facts(ctx context.Context, r store.Reader, m *api.Model, now time.Time, memo *ownersMemo) (*policy.Facts, error) {
 	f := &policy.Facts{}
 	if m == nil || (m.Role() != api.RoleGeneral && (m.Identity == nil || len(m.Identity.Endorsements) == 0)) {
 		return f, nil
@@ -530,20 +537,24 @@ func (s *Service) facts(ctx context.Context, r store.Reader, m *api.Model, now t
 			f.Endorsers[e.By] = en
 		}
 	}
-	var self string
-	if m.Identity != nil {
-		self = m.Identity.Owner
+	if memo == nil {
+		memo = &ownersMemo{}
 	}
-	owners := map[string]bool{}
-	err := eachModel(ctx, r, store.ModelQuery{Role: api.RoleGeneral}, func(g *api.Model) error {
-		if g.ModelID != m.ModelID && g.Identity.StatusAt(now) == api.IdentityVerified && g.Identity.Owner != "" && g.Identity.Owner != self {
-			owners[g.Identity.Owner] = true
+	if !memo.done {
+		owners, err := r.IdentityOwners(ctx, api.RoleGeneral, now)
+		if err != nil {
+			return nil, err
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
+		memo.owners, memo.done = owners, true
 	}
-	f.VerifiedGeneralOwners = int64(len(owners))
+	// The owners of verified generals other than m's own owner (which
+	// leaves m out too: its own identity, verified or not, is its owner's).
+	n := len(memo.owners)
+	if m.Identity != nil {
+		if _, found := slices.BinarySearch(memo.owners, m.Identity.Owner); found {
+			n--
+		}
+	}
+	f.VerifiedGeneralOwners = int64(n)
 	return f, nil
 }

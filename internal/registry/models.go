@@ -408,7 +408,7 @@ func (s *Service) applyRequests(ctx context.Context, tx store.Tx, m *api.Model, 
 	}
 	var refused []api.RuleResult
 	for m.Role() != api.RoleNone {
-		failing, err := s.check(ctx, tx, prog, m, now)
+		failing, err := s.check(ctx, tx, prog, m, now, nil)
 		if err != nil {
 			return "", err
 		}

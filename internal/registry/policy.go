@@ -112,7 +112,7 @@ func (s *Service) decide(ctx context.Context, tx store.Reader, in *policy.Input)
 		}
 		in.Facts.ActiveGenerals = n
 	}
-	f, err := s.facts(ctx, tx, in.Model, in.Now)
+	f, err := s.facts(ctx, tx, in.Model, in.Now, nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -307,9 +307,10 @@ func (s *Service) ActivatePolicy(ctx context.Context, version int64, dryRun bool
 	return out, nil
 }
 
-// check re-checks a stored model against prog, with the facts around it.
-func (s *Service) check(ctx context.Context, r store.Reader, prog *policy.Program, m *api.Model, now time.Time) ([]api.RuleResult, error) {
-	f, err := s.facts(ctx, r, m, now)
+// check re-checks a stored model against prog, with the facts around it;
+// memo, when not nil, keeps what every check of one snapshot shares.
+func (s *Service) check(ctx context.Context, r store.Reader, prog *policy.Program, m *api.Model, now time.Time, memo *ownersMemo) ([]api.RuleResult, error) {
+	f, err := s.facts(ctx, r, m, now, memo)
 	if err != nil {
 		return nil, err
 	}
@@ -319,9 +320,10 @@ func (s *Service) check(ctx context.Context, r store.Reader, prog *policy.Progra
 // report checks every model against prog without writing anything.
 func (s *Service) report(ctx context.Context, r store.Reader, prog *policy.Program, now time.Time) (*api.ComplianceReport, error) {
 	report := newReport(prog, now)
+	memo := &ownersMemo{}
 	err := eachModel(ctx, r, store.ModelQuery{}, func(m *api.Model) error {
 		report.Checked++
-		failing, err := s.check(ctx, r, prog, m, now)
+		failing, err := s.check(ctx, r, prog, m, now, memo)
 		if err != nil {
 			return err
 		}
@@ -368,9 +370,10 @@ func (s *Service) recheck(ctx context.Context, tx store.Tx, prog *policy.Program
 	report := newReport(prog, now)
 	type change struct{ before, after *api.Model }
 	var changed []change
+	memo := &ownersMemo{}
 	err := eachModel(ctx, tx, store.ModelQuery{}, func(m *api.Model) error {
 		report.Checked++
-		failing, err := s.check(ctx, tx, prog, m, now)
+		failing, err := s.check(ctx, tx, prog, m, now, memo)
 		if err != nil {
 			return err
 		}
@@ -483,7 +486,7 @@ func (s *Service) EnforceDeadlines(ctx context.Context) (int, error) {
 			for role != api.RoleNone {
 				role = prog.FallbackRole(role)
 				next.Governance.Role = role
-				failing, err := s.check(ctx, tx, prog, next, now)
+				failing, err := s.check(ctx, tx, prog, next, now, nil)
 				if err != nil {
 					return nil, err
 				}
@@ -496,7 +499,7 @@ func (s *Service) EnforceDeadlines(ctx context.Context) (int, error) {
 			next.Governance.ClassifiedAt, next.Governance.ClassifiedBy = &at, SystemPrincipal
 			next.Governance.PolicyVersion, next.Governance.PolicyHash = prog.Version(), prog.Hash()
 			next.Governance.Compliance = nil
-			failing, err := s.check(ctx, tx, prog, next, now)
+			failing, err := s.check(ctx, tx, prog, next, now, nil)
 			if err != nil {
 				return nil, err
 			}

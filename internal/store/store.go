@@ -120,6 +120,10 @@ type Reader interface {
 	// ListTokens returns every API token, newest first.
 	ListTokens(ctx context.Context) ([]*Token, error)
 
+	// IdentityOwners returns, in order, the distinct identity owners of the
+	// models with role whose identity is verified and unexpired at t.
+	IdentityOwners(ctx context.Context, role api.Role, t time.Time) ([]string, error)
+
 	// IdentityClaim returns the id of the model that holds a claim (a key
 	// id for ClaimKey, an artifact digest for ClaimArtifact), or an error
 	// of kind errs.NotFound.

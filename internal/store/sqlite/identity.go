@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hivellm/modelgov/api"
 	"github.com/hivellm/modelgov/internal/errs"
 	"github.com/hivellm/modelgov/internal/store"
 )
@@ -98,6 +99,28 @@ func (s queries) ListTokens(ctx context.Context) ([]*store.Token, error) {
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: list tokens: %w", err)
+	}
+	return out, nil
+}
+
+func (s queries) IdentityOwners(ctx context.Context, role api.Role, t time.Time) ([]string, error) {
+	rows, err := s.query(ctx, `SELECT DISTINCT identity_owner FROM models
+		WHERE role = ? AND identity_verified_until > ? AND identity_verified_until != 0 AND identity_owner != ''
+		ORDER BY identity_owner`, string(role), t.UnixMilli())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: identity owners: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var o string
+		if err := rows.Scan(&o); err != nil {
+			return nil, fmt.Errorf("sqlite: identity owners: %w", err)
+		}
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: identity owners: %w", err)
 	}
 	return out, nil
 }

@@ -487,3 +487,45 @@ func testConcurrentTakeChallenge(t *testing.T, s store.Store) {
 		t.Errorf("%d of %d concurrent TakeChallenge of one nonce succeeded, want exactly 1", won, takers)
 	}
 }
+
+func testIdentityOwners(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	ident := func(id string, role api.Role, owner, status string, expires time.Time) *api.Model {
+		m := NewModel(id, "active", role, 1)
+		m.Identity = &api.Identity{KeyType: api.KeyEd25519, PublicKey: "AAAA", KeyID: "00000000000000000000000000000000",
+			Status: status, Owner: owner, RegisteredAt: t0, RegisteredBy: owner, ExpiresAt: expires}
+		return m
+	}
+	later := t0.Add(365 * 24 * time.Hour)
+	put(t, s,
+		ident("a/one", api.RoleGeneral, "alice", api.IdentityVerified, later),
+		ident("a/two", api.RoleGeneral, "alice", api.IdentityVerified, later), // alice once
+		ident("b/one", api.RoleGeneral, "bob", api.IdentityVerified, t0.Add(time.Hour)),
+		ident("c/one", api.RoleGeneral, "carol", api.IdentityUnverified, later),
+		ident("d/one", api.RoleGeneral, "dave", api.IdentityRevoked, later),
+		ident("e/one", api.RoleSpecialist, "erin", api.IdentityVerified, later),
+		NewModel("f/one", "active", api.RoleGeneral, 1),
+	)
+	for _, tt := range []struct {
+		role api.Role
+		at   time.Time
+		want []string
+	}{
+		{api.RoleGeneral, t0, []string{"alice", "bob"}},
+		{api.RoleGeneral, t0.Add(2 * time.Hour), []string{"alice"}}, // bob's identity expired
+		{api.RoleSpecialist, t0, []string{"erin"}},
+		{api.RoleExperimental, t0, nil},
+	} {
+		got, err := s.IdentityOwners(ctx, tt.role, tt.at)
+		if err != nil || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("IdentityOwners(%s, %v) = %v, %v; want %v", tt.role, tt.at, got, err, tt.want)
+		}
+	}
+	// An identity revoked later drops out.
+	m := ident("a/two", api.RoleGeneral, "alice", api.IdentityRevoked, later)
+	m2 := ident("a/one", api.RoleGeneral, "alice", api.IdentityRevoked, later)
+	put(t, s, m, m2)
+	if got, _ := s.IdentityOwners(ctx, api.RoleGeneral, t0); !reflect.DeepEqual(got, []string{"bob"}) {
+		t.Errorf("after revocations: %v, want bob", got)
+	}
+}

@@ -50,6 +50,7 @@ func Run(t *testing.T, open Open) {
 		{"RevokeToken", testRevokeToken},
 		{"ListTokens", testListTokens},
 		{"IdentityClaims", testIdentityClaims},
+		{"IdentityOwners", testIdentityOwners},
 		{"Challenges", testChallenges},
 		{"ExpireChallenges", testExpireChallenges},
 		{"AbortedIdentityWritesLeaveNothing", testAbortIdentity},
