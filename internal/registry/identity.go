@@ -507,9 +507,43 @@ func (s *Service) Facts(ctx context.Context, m *api.Model, now time.Time) (*poli
 
 // ownersMemo keeps the owners of verified generals while a re-check judges
 // every model in one snapshot, so that they are read once, not per general.
+// With all set, it reads every verified identity at once, so that the
+// endorsers of each general are found in memory rather than read one by one.
 type ownersMemo struct {
-	owners []string
-	done   bool
+	all      bool
+	owners   []string
+	verified map[string]store.VerifiedIdentity
+	done     bool
+}
+
+// load reads what the memo keeps, once.
+func (memo *ownersMemo) load(ctx context.Context, r store.Reader, now time.Time) error {
+	if memo.done {
+		return nil
+	}
+	if !memo.all {
+		owners, err := r.IdentityOwners(ctx, api.RoleGeneral, now)
+		if err != nil {
+			return err
+		}
+		memo.owners, memo.done = owners, true
+		return nil
+	}
+	ids, err := r.VerifiedIdentities(ctx, now)
+	if err != nil {
+		return err
+	}
+	memo.verified = make(map[string]store.VerifiedIdentity, len(ids))
+	for _, v := range ids {
+		memo.verified[v.ModelID] = v
+		if v.Role == api.RoleGeneral && v.Owner != "" {
+			memo.owners = append(memo.owners, v.Owner)
+		}
+	}
+	slices.Sort(memo.owners)
+	memo.owners = slices.Compact(memo.owners)
+	memo.done = true
+	return nil
 }
 
 // facts gathers what the rules may read about the registry around m: the
@@ -521,9 +555,19 @@ func (s *Service) facts(ctx context.Context, r store.Reader, m *api.Model, now t
 	if m == nil || (m.Role() != api.RoleGeneral && (m.Identity == nil || len(m.Identity.Endorsements) == 0)) {
 		return f, nil
 	}
+	if memo == nil {
+		memo = &ownersMemo{}
+	}
+	if err := memo.load(ctx, r, now); err != nil {
+		return nil, err
+	}
 	if m.Identity != nil && len(m.Identity.Endorsements) > 0 {
 		f.Endorsers = make(map[string]policy.Endorser, len(m.Identity.Endorsements))
 		for _, e := range m.Identity.Endorsements {
+			if v, ok := memo.verified[e.By]; ok {
+				f.Endorsers[e.By] = policy.Endorser{Role: v.Role, IdentityStatus: api.IdentityVerified, KeyID: v.KeyID, Owner: v.Owner}
+				continue
+			}
 			em, err := r.GetModel(ctx, e.By)
 			if errs.Is(err, errs.NotFound) {
 				continue
@@ -536,16 +580,6 @@ func (s *Service) facts(ctx context.Context, r store.Reader, m *api.Model, now t
 			}
 			f.Endorsers[e.By] = en
 		}
-	}
-	if memo == nil {
-		memo = &ownersMemo{}
-	}
-	if !memo.done {
-		owners, err := r.IdentityOwners(ctx, api.RoleGeneral, now)
-		if err != nil {
-			return nil, err
-		}
-		memo.owners, memo.done = owners, true
 	}
 	// The owners of verified generals other than m's own owner (which
 	// leaves m out too: its own identity, verified or not, is its owner's).

@@ -320,7 +320,7 @@ func (s *Service) check(ctx context.Context, r store.Reader, prog *policy.Progra
 // report checks every model against prog without writing anything.
 func (s *Service) report(ctx context.Context, r store.Reader, prog *policy.Program, now time.Time) (*api.ComplianceReport, error) {
 	report := newReport(prog, now)
-	memo := &ownersMemo{}
+	memo := &ownersMemo{all: true}
 	err := eachModel(ctx, r, store.ModelQuery{}, func(m *api.Model) error {
 		report.Checked++
 		failing, err := s.check(ctx, r, prog, m, now, memo)
@@ -370,7 +370,7 @@ func (s *Service) recheck(ctx context.Context, tx store.Tx, prog *policy.Program
 	report := newReport(prog, now)
 	type change struct{ before, after *api.Model }
 	var changed []change
-	memo := &ownersMemo{}
+	memo := &ownersMemo{all: true}
 	err := eachModel(ctx, tx, store.ModelQuery{}, func(m *api.Model) error {
 		report.Checked++
 		failing, err := s.check(ctx, tx, prog, m, now, memo)

@@ -69,6 +69,22 @@ func BenchmarkActivate100k(b *testing.B) {
 	}
 }
 
+// benchIdentity is the verified identity of general i of n, endorsed by
+// generals i+5 and i+10 (every fifth model is a general), whose owners
+// differ from its own and from each other's.
+func benchIdentity(i, n int) *api.Identity {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	keyID := func(j int) string { return fmt.Sprintf("%032x", j) }
+	id := &api.Identity{KeyType: api.KeyEd25519, PublicKey: "AAAA", KeyID: keyID(i), Status: api.IdentityVerified,
+		Owner: fmt.Sprintf("owner-%d", i%1000), RegisteredAt: now, RegisteredBy: "seed", VerifiedAt: &now,
+		ExpiresAt: now.Add(100 * 365 * 24 * time.Hour)}
+	for _, j := range []int{(i + 5) % n, (i + 10) % n} {
+		id.Endorsements = append(id.Endorsements, api.Endorsement{By: fmt.Sprintf("p%d/model-%06d", j%50, j), KeyID: keyID(j),
+			Signature: "AAAA", EndorsedKeyID: keyID(i), At: now, SubmittedBy: "seed"})
+	}
+	return id
+}
+
 // seed100k stores n models straight into the store (the benchmark measures
 // the activation, not the seeding): one in five a general, half of those
 // with 70B parameters (large), which the stricter bundle no longer accepts.
@@ -93,6 +109,11 @@ func seed100k(b *testing.B, st store.Store, n int) {
 				default:
 					m.SizeClass, m.Parameters = api.SizeSmall, &api.Parameters{Count: 8e9, Source: api.ParametersDeclared}
 					m.Governance.Role = api.RoleSpecialist
+				}
+				if m.Role() == api.RoleGeneral {
+					// As proposal 036 asks of a general: a verified identity,
+					// endorsed by the next two generals, of other owners.
+					m.Identity = benchIdentity(i, n)
 				}
 				if err := tx.PutModel(ctx, m); err != nil {
 					return err

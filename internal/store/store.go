@@ -124,6 +124,11 @@ type Reader interface {
 	// models with role whose identity is verified and unexpired at t.
 	IdentityOwners(ctx context.Context, role api.Role, t time.Time) ([]string, error)
 
+	// VerifiedIdentities returns every model whose identity is verified and
+	// unexpired at t, in model_id order, with what endorsement counting
+	// needs of it.
+	VerifiedIdentities(ctx context.Context, t time.Time) ([]VerifiedIdentity, error)
+
 	// IdentityClaim returns the id of the model that holds a claim (a key
 	// id for ClaimKey, an artifact digest for ClaimArtifact), or an error
 	// of kind errs.NotFound.
@@ -213,6 +218,14 @@ type Tx interface {
 type Token struct {
 	api.Token
 	Hash []byte
+}
+
+// VerifiedIdentity is a model whose identity is verified.
+type VerifiedIdentity struct {
+	ModelID string
+	Role    api.Role
+	KeyID   string
+	Owner   string
 }
 
 // ClaimKind is what an identity claim is on.

@@ -125,6 +125,29 @@ func (s queries) IdentityOwners(ctx context.Context, role api.Role, t time.Time)
 	return out, nil
 }
 
+func (s queries) VerifiedIdentities(ctx context.Context, t time.Time) ([]store.VerifiedIdentity, error) {
+	rows, err := s.query(ctx, `SELECT model_id, role, identity_key_id, identity_owner FROM models
+		WHERE identity_verified_until > ? AND identity_verified_until != 0 ORDER BY model_id`, t.UnixMilli())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: verified identities: %w", err)
+	}
+	defer rows.Close()
+	var out []store.VerifiedIdentity
+	for rows.Next() {
+		var v store.VerifiedIdentity
+		var role string
+		if err := rows.Scan(&v.ModelID, &role, &v.KeyID, &v.Owner); err != nil {
+			return nil, fmt.Errorf("sqlite: verified identities: %w", err)
+		}
+		v.Role = api.Role(role)
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: verified identities: %w", err)
+	}
+	return out, nil
+}
+
 // claimName names what a claim is on, for messages.
 func claimName(kind store.ClaimKind) string {
 	switch kind {

@@ -42,10 +42,10 @@ func (t *txn) PutModel(ctx context.Context, m *api.Model) error {
 	if m.Parameters != nil {
 		params = int64(m.Parameters.Count)
 	}
-	var owner string
+	var owner, keyID string
 	var verifiedUntil int64
 	if id := m.Identity; id != nil {
-		owner = id.Owner
+		owner, keyID = id.Owner, id.KeyID
 		if id.Status == api.IdentityVerified {
 			verifiedUntil = id.ExpiresAt.UnixMilli()
 		}
@@ -53,8 +53,8 @@ func (t *txn) PutModel(ctx context.Context, m *api.Model) error {
 	var pk int64
 	err = t.queryRow(ctx, `INSERT INTO models
 		(model_id, provider, family, display_name, size_class, status, role, revision, doc, compliance, deadline, review,
-		 parameter_count, context_window, identity_owner, identity_verified_until)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		 parameter_count, context_window, identity_owner, identity_key_id, identity_verified_until)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (model_id) DO UPDATE SET
 			provider = excluded.provider, family = excluded.family,
 			display_name = excluded.display_name, size_class = excluded.size_class,
@@ -62,11 +62,12 @@ func (t *txn) PutModel(ctx context.Context, m *api.Model) error {
 			revision = excluded.revision, doc = excluded.doc,
 			compliance = excluded.compliance, deadline = excluded.deadline, review = excluded.review,
 			parameter_count = excluded.parameter_count, context_window = excluded.context_window,
-			identity_owner = excluded.identity_owner, identity_verified_until = excluded.identity_verified_until
+			identity_owner = excluded.identity_owner, identity_key_id = excluded.identity_key_id,
+			identity_verified_until = excluded.identity_verified_until
 		RETURNING pk`,
 		m.ModelID, m.Provider, m.Family, m.DisplayName, string(m.SizeClass),
 		string(m.Status()), string(m.Role()), rev, doc, compliance, deadline, review,
-		params, int64(m.ContextWindow), owner, verifiedUntil).Scan(&pk)
+		params, int64(m.ContextWindow), owner, keyID, verifiedUntil).Scan(&pk)
 	if err != nil {
 		return fmt.Errorf("sqlite: put model %s: %w", m.ModelID, err)
 	}

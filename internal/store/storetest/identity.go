@@ -521,6 +521,16 @@ func testIdentityOwners(t *testing.T, s store.Store) {
 			t.Errorf("IdentityOwners(%s, %v) = %v, %v; want %v", tt.role, tt.at, got, err, tt.want)
 		}
 	}
+	got, err := s.VerifiedIdentities(ctx, t0)
+	want := []store.VerifiedIdentity{
+		{ModelID: "a/one", Role: api.RoleGeneral, KeyID: "00000000000000000000000000000000", Owner: "alice"},
+		{ModelID: "a/two", Role: api.RoleGeneral, KeyID: "00000000000000000000000000000000", Owner: "alice"},
+		{ModelID: "b/one", Role: api.RoleGeneral, KeyID: "00000000000000000000000000000000", Owner: "bob"},
+		{ModelID: "e/one", Role: api.RoleSpecialist, KeyID: "00000000000000000000000000000000", Owner: "erin"},
+	}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("VerifiedIdentities = %+v, %v; want %+v", got, err, want)
+	}
 	// An identity revoked later drops out.
 	m := ident("a/two", api.RoleGeneral, "alice", api.IdentityRevoked, later)
 	m2 := ident("a/one", api.RoleGeneral, "alice", api.IdentityRevoked, later)
