@@ -40,7 +40,9 @@ func newIssuer(t *testing.T) *issuer {
 		_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
 			{Key: &key.PublicKey, KeyID: "k1", Algorithm: string(jose.RS256), Use: "sig"}}})
 	})
-	is.srv = httptest.NewServer(mux)
+	// Unstarted until is.srv is set, which the handlers read.
+	is.srv = httptest.NewUnstartedServer(mux)
+	is.srv.Start()
 	t.Cleanup(is.srv.Close)
 	return is
 }
