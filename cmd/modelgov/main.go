@@ -66,6 +66,6 @@ registry; the other commands are its client.`,
 	model := newModelCommand(cl)
 	model.AddCommand(newReviewCommand(cl))
 	root.AddCommand(newServeCommand(), model, newAliasCommand(cl), newPolicyCommand(cl), newComplianceCommand(cl), newAuditCommand(cl),
-		newTokenCommand(cl), newWhoAmICommand(cl), newIdentityCommand(cl))
+		newTokenCommand(cl), newWhoAmICommand(cl), newIdentityCommand(cl), newWatchCommand(cl), newEventsCommand(cl))
 	return root
 }

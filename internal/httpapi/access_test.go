@@ -348,6 +348,19 @@ func accessTable() map[string]routeAccess {
 			return get("/v1/audit/proof/consistency?old=1&new=2", "")
 		}},
 
+		"GET /v1/events": {roles: anyRole, prep: func(c *cell) cellRequest {
+			c.model("base")
+			return get("/v1/events?type=io.modelgov.model.created&page_size=5", "")
+		}},
+		"GET /v1/watch": {roles: anyRole, prep: func(c *cell) cellRequest {
+			// A stream does not end by itself, and the table reads whole
+			// answers: StopStreams makes every later stream end after the
+			// events it has (a complete 200), as at a shutdown.
+			c.s.api.StopStreams()
+			c.model("base")
+			return get("/v1/watch?type=io.modelgov.model.created", "")
+		}},
+
 		"GET /v1/aliases": {roles: anyRole, prep: func(c *cell) cellRequest { return get("/v1/aliases", "") }},
 		"GET /v1/aliases/{namespace}/{name}": {roles: anyRole, prep: func(c *cell) cellRequest {
 			return get("/v1/aliases/"+c.alias("chair"), "/v1/aliases/"+c.id("no-alias"))

@@ -64,6 +64,9 @@ type serverConfig struct {
 	// rateLimit is the server's; the zero value means none.
 	rateLimit httpapi.RateLimit
 	oidc      httpapi.Authenticator
+	// heartbeat and maxLag are the watch streams'; zero means the defaults.
+	heartbeat time.Duration
+	maxLag    int64
 }
 
 func newTestServer(t *testing.T, cfg serverConfig) *testServer {
@@ -111,7 +114,7 @@ func newTestServer(t *testing.T, cfg serverConfig) *testServer {
 		rl = httpapi.RateLimit{PerSecond: -1}
 	}
 	h, err := httpapi.New(httpapi.Config{Registry: reg, Ready: st.Ping, Schemas: schema.Files(), Logger: logger,
-		AnonymousRead: cfg.anonymousRead, RateLimit: rl, OIDC: cfg.oidc})
+		AnonymousRead: cfg.anonymousRead, RateLimit: rl, OIDC: cfg.oidc, Heartbeat: cfg.heartbeat, MaxLag: cfg.maxLag})
 	if err != nil {
 		t.Fatal(err)
 	}

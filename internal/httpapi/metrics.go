@@ -19,6 +19,8 @@ type metrics struct {
 	// authFailures counts refused credentials, by reason (never by
 	// anything the caller sent).
 	authFailures *prometheus.CounterVec
+	// watchers counts the open watch streams.
+	watchers prometheus.Gauge
 }
 
 func newMetrics(reg *prometheus.Registry) (*metrics, error) {
@@ -40,8 +42,12 @@ func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 			Name: "modelgov_auth_failures_total",
 			Help: "Requests refused for missing or bad credentials, by reason (missing, invalid, revoked, expired, oidc).",
 		}, []string{"reason"}),
+		watchers: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "modelgov_watch_streams",
+			Help: "Open event watch streams (GET /v1/watch).",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration, m.inFlight, m.authFailures,
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.inFlight, m.authFailures, m.watchers,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		if err := reg.Register(c); err != nil {
 			if _, ok := err.(prometheus.AlreadyRegisteredError); ok {

@@ -532,6 +532,12 @@ func TestOpenAPIContract(t *testing.T) {
 		{name: "proof without a size", method: "GET", path: "/v1/audit/proof/inclusion?index=1", status: 400, badRequest: true},
 		{name: "bad audit time", method: "GET", path: "/v1/audit/entries?since=yesterday", status: 400, badRequest: true},
 
+		{name: "events", method: "GET", path: "/v1/events?type=io.modelgov.model.created,io.modelgov.model.deleted&page_size=2", status: 200,
+			check: contains(`"specversion":"1.0"`, `"type":"io.modelgov.model.created"`, `"next_after":`)},
+		{name: "events about a model", method: "GET", path: "/v1/events?subject=openai%2Fgpt-5&after=1", status: 200,
+			check: contains(`"subject":"openai/gpt-5"`)},
+		{name: "bad events after", method: "GET", path: "/v1/events?after=-1", status: 400, badRequest: true},
+
 		{name: "metrics", method: "GET", path: "/metrics", status: 200,
 			check: contains(`modelgov_http_requests_total{code="201",method="POST",route="/v1/models"}`)},
 	}

@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -52,6 +53,12 @@ type Config struct {
 	// operations; the zero value means DefaultRateLimit, a negative
 	// PerSecond no limit.
 	RateLimit RateLimit
+	// Heartbeat is how often an idle watch stream sends a comment; 0
+	// means DefaultHeartbeat.
+	Heartbeat time.Duration
+	// MaxLag is how many events a watch stream may fall behind the newest
+	// before it is told to resync; 0 means DefaultMaxLag.
+	MaxLag int64
 }
 
 // Route is one registered operation.
@@ -76,7 +83,16 @@ type Server struct {
 	oidc          Authenticator
 	anonymousRead bool
 	limits        *limiters
+	heartbeat     time.Duration
+	maxLag        int64
+	// stopping is closed by StopStreams, to end the watch streams.
+	stopping chan struct{}
+	stopOnce sync.Once
 }
+
+// StopStreams ends every watch stream (their clients reconnect with
+// Last-Event-ID), so that a graceful shutdown need not wait for them.
+func (s *Server) StopStreams() { s.stopOnce.Do(func() { close(s.stopping) }) }
 
 // New returns a Server.
 func New(cfg Config) (*Server, error) {
@@ -84,7 +100,14 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("httpapi: a registry is required")
 	}
 	s := &Server{reg: cfg.Registry, ready: cfg.Ready, schemas: cfg.Schemas, log: cfg.Logger,
-		maxBody: cfg.MaxBody, mux: http.NewServeMux(), oidc: cfg.OIDC, anonymousRead: cfg.AnonymousRead}
+		maxBody: cfg.MaxBody, mux: http.NewServeMux(), oidc: cfg.OIDC, anonymousRead: cfg.AnonymousRead,
+		heartbeat: cfg.Heartbeat, maxLag: cfg.MaxLag, stopping: make(chan struct{})}
+	if s.heartbeat <= 0 {
+		s.heartbeat = DefaultHeartbeat
+	}
+	if s.maxLag <= 0 {
+		s.maxLag = DefaultMaxLag
+	}
 	switch rl := cfg.RateLimit; {
 	case rl == RateLimit{}:
 		s.limits = newLimiters(DefaultRateLimit)
@@ -167,6 +190,9 @@ func New(cfg Config) (*Server, error) {
 	s.handle("PUT /v1/aliases/{namespace}/{name}", governors, s.moveAlias)
 	s.handle("DELETE /v1/aliases/{namespace}/{name}", governors, s.deleteAlias)
 	s.handle("GET /v1/aliases/{namespace}/{name}/history", readers, s.aliasHistory)
+
+	s.handle("GET /v1/events", readers, s.listEvents)
+	s.handle("GET /v1/watch", readers, s.watch)
 
 	s.handle("GET /v1/whoami", readers, s.whoami)
 	s.handle("POST /v1/tokens", limited(admins), s.createToken)

@@ -37,8 +37,16 @@ func (h hashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 
 // record appends an audit entry inside tx: the entry takes the next
 // sequence number, and the tree hashes its append adds are stored with it,
-// so the entry commits or aborts with the change it records.
+// so the entry commits or aborts with the change it records. An allowed
+// entry is a change, whose event goes to the outbox in the same
+// transaction.
 func (s *Service) record(ctx context.Context, tx store.Tx, e *audit.Entry) error {
+	return s.recordChange(ctx, tx, e, nil, nil)
+}
+
+// recordChange is record for a change of a model: before and after are the
+// model's documents around it (nil for none), for its event.
+func (s *Service) recordChange(ctx context.Context, tx store.Tx, e *audit.Entry, before, after *api.Model) error {
 	size, err := tx.AuditSize(ctx)
 	if err != nil {
 		return err
@@ -56,8 +64,14 @@ func (s *Service) record(ctx context.Context, tx store.Tx, e *audit.Entry) error
 	for i, h := range hashes {
 		raw[i] = h
 	}
-	return tx.AppendAudit(ctx, &store.AuditRecord{Seq: size, Time: e.Time, Principal: e.Principal, Action: e.Action,
-		Target: e.Target, Outcome: e.Outcome, Leaf: leaf}, tlog.StoredHashIndex(0, size), raw)
+	if err := tx.AppendAudit(ctx, &store.AuditRecord{Seq: size, Time: e.Time, Principal: e.Principal, Action: e.Action,
+		Target: e.Target, Outcome: e.Outcome, Leaf: leaf}, tlog.StoredHashIndex(0, size), raw); err != nil {
+		return err
+	}
+	if e.Outcome != audit.Allowed {
+		return nil
+	}
+	return s.emit(ctx, tx, e, before, after)
 }
 
 // entry starts the audit entry of a write by the caller of opts.

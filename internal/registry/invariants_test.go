@@ -114,6 +114,8 @@ type world struct {
 	maxGenerals int // the most generals stored at once, to show the test reaches them
 	programs    map[int64]*policy.Program
 
+	lastEvent int64 // the newest event seen
+
 	keys    map[string]*identity.PrivateKey // the key each model was last given
 	proofOp bool                            // the op answers identity proofs, whose refusals are recorded
 }
@@ -125,6 +127,7 @@ func newWorld(t *testing.T, seed uint64) *world {
 		keys: map[string]*identity.PrivateKey{}}
 	w.sweptAt = c.Now()
 	w.readAudit() // the bootstrap's entries
+	w.lastEvent, _ = s.LastEventSeq(w.ctx)
 	w.models, w.aliases, _ = w.snapshot()
 	w.prog = w.activeProgram()
 	return w
@@ -491,7 +494,11 @@ func (w *world) checkAfter(op string, err error) {
 	// The audit log: one allowed entry per stored revision, in order, and
 	// exactly one denied entry per refused decision.
 	var denied, allowed int
+	var allowedSeqs []int64
 	for _, e := range w.readAudit() {
+		if e.Outcome == audit.Allowed {
+			allowedSeqs = append(allowedSeqs, e.Seq)
+		}
 		switch e.Outcome {
 		case audit.Denied:
 			denied++
@@ -512,6 +519,33 @@ func (w *world) checkAfter(op string, err error) {
 			w.fatalf(op, "audit entry %d has outcome %q", e.Seq, e.Outcome)
 		}
 	}
+	// The outbox: one event per allowed change, in the same order, none
+	// for a refusal.
+	var eventSeqs []int64
+	for {
+		page, err := w.s.ListEvents(w.ctx, registry.EventQuery{After: w.lastEvent, PageSize: 1000})
+		if err != nil {
+			w.fatalf(op, "ListEvents: %v", err)
+		}
+		for _, ev := range page.Items {
+			if ev.Seq != w.lastEvent+1 {
+				w.fatalf(op, "event %d follows event %d: a gap", ev.Seq, w.lastEvent)
+			}
+			w.lastEvent = ev.Seq
+			var data api.EventData
+			if err := json.Unmarshal(ev.Data, &data); err != nil {
+				w.fatalf(op, "event %d data: %v", ev.Seq, err)
+			}
+			eventSeqs = append(eventSeqs, data.AuditSeq)
+		}
+		if page.NextAfter == 0 {
+			break
+		}
+	}
+	if !slices.Equal(eventSeqs, allowedSeqs) {
+		w.fatalf(op, "events of audit entries %v, want one for each allowed entry %v", eventSeqs, allowedSeqs)
+	}
+
 	decided := kind == errs.PolicyDenied || kind == errs.Forbidden
 	// A refused identity proof, or a key another model holds, is recorded
 	// as a refusal too, without a policy decision.

@@ -251,7 +251,7 @@ func (s *Service) changeModel(ctx context.Context, tx store.Tx, now time.Time, o
 		e := entry(opts, now, auditAction(action), id)
 		e.Revision, e.Before, e.Reason = rev.Revision, audit.DocumentHash(cur), reason
 		stampPolicy(e, prog)
-		if err := s.record(ctx, tx, e); err != nil {
+		if err := s.recordChange(ctx, tx, e, cur, nil); err != nil {
 			return nil, err
 		}
 		return &Result{Outcome: Deleted, Model: cur}, nil
@@ -303,7 +303,7 @@ func (s *Service) store1(ctx context.Context, tx store.Tx, now time.Time, opts W
 	e := entry(opts, now, auditAction(action), next.ModelID)
 	e.Revision, e.Before, e.After, e.Reason = rev.Revision, audit.DocumentHash(w.before), audit.DocumentHash(next), reason
 	stampPolicy(e, w.prog)
-	if err := s.record(ctx, tx, e); err != nil {
+	if err := s.recordChange(ctx, tx, e, w.before, next); err != nil {
 		return nil, err
 	}
 	return &Result{Outcome: outcome, Model: next}, nil

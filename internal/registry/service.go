@@ -38,6 +38,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Signer signs the audit log's checkpoints; nil serves none.
 	Signer *audit.Signer
+	// EventSource is the CloudEvents source of the registry's events, such
+	// as "modelgov/host"; "" means "modelgov".
+	EventSource string
 }
 
 // Service is the registry. It is safe for concurrent use.
@@ -48,6 +51,8 @@ type Service struct {
 	log         *slog.Logger
 	programs    programs
 	checkpoints checkpoints
+	eventSource string
+	signal      signal
 }
 
 // New returns a Service over cfg.Store.
@@ -55,7 +60,10 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Store == nil || cfg.Schema == nil {
 		return nil, errors.New("registry: a store and a schema validator are required")
 	}
-	s := &Service{store: cfg.Store, schema: cfg.Schema, now: cfg.Now, log: cfg.Logger}
+	s := &Service{store: cfg.Store, schema: cfg.Schema, now: cfg.Now, log: cfg.Logger, eventSource: cfg.EventSource}
+	if s.eventSource == "" {
+		s.eventSource = "modelgov"
+	}
 	s.checkpoints.signer = cfg.Signer
 	if s.now == nil {
 		s.now = time.Now
@@ -161,9 +169,9 @@ func (s *Service) commit(ctx context.Context, w write) (*Result, error) {
 			return err
 		}
 		// The policy decision is taken inside do (decideWrite), before
-		// anything is stored, and do records the audit entry of each change
-		// where it stores it (store1), in this same transaction. The change
-		// event of the write is appended here.
+		// anything is stored, and do records the audit entry and the outbox
+		// event of each change where it stores it (record), in this same
+		// transaction.
 
 		if w.idempotency != nil && key != "" && r.Model != nil {
 			body, err := json.Marshal(r.Model)
@@ -195,6 +203,7 @@ func (s *Service) commit(ctx context.Context, w write) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.signal.fire() // the write's events are committed: wake the watchers
 	return res, nil
 }
 

@@ -109,7 +109,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
-	reg, err := registry.New(registry.Config{Store: st, Schema: validator, Logger: log, Signer: signer})
+	reg, err := registry.New(registry.Config{Store: st, Schema: validator, Logger: log, Signer: signer, EventSource: origin})
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -195,6 +195,7 @@ func (s *Server) Run(ctx context.Context, ready func(addr net.Addr)) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	hs.RegisterOnShutdown(s.Handler.StopStreams)
 	s.log.Info("modelgov is serving", slog.String("address", ln.Addr().String()),
 		slog.String("data_dir", s.cfg.DataDir))
 	if ready != nil {

@@ -124,6 +124,14 @@ type Reader interface {
 	// models with role whose identity is verified and unexpired at t.
 	IdentityOwners(ctx context.Context, role api.Role, t time.Time) ([]string, error)
 
+	// LastEventSeq returns the sequence number of the newest event, 0 when
+	// there is none.
+	LastEventSeq(ctx context.Context) (int64, error)
+
+	// ListEvents returns up to q.Limit events after q.After that match q,
+	// in sequence order.
+	ListEvents(ctx context.Context, q EventQuery) ([]*api.Event, error)
+
 	// VerifiedIdentities returns every model whose identity is verified and
 	// unexpired at t, in model_id order, with what endorsement counting
 	// needs of it.
@@ -211,6 +219,24 @@ type Tx interface {
 
 	// ExpireChallenges removes the challenges that expired before t.
 	ExpireChallenges(ctx context.Context, before time.Time) error
+
+	// AppendEvent adds an event to the outbox and sets e.Seq (and e.ID,
+	// its decimal form) to one more than LastEventSeq: sequence numbers are
+	// gap-free, since write transactions never interleave, and an aborted
+	// transaction takes its events with it.
+	AppendEvent(ctx context.Context, e *api.Event) error
+}
+
+// EventQuery selects events. Empty fields do not filter.
+type EventQuery struct {
+	// After is the sequence number the events follow.
+	After int64
+	// Types keeps the events of these types.
+	Types []string
+	// Subject keeps the events about this subject.
+	Subject string
+	// Limit is the largest number of events to return; it must be positive.
+	Limit int
 }
 
 // Token is an API token as stored: its listing, and the SHA-256 hash of its

@@ -55,6 +55,10 @@ func Run(t *testing.T, open Open) {
 		{"ExpireChallenges", testExpireChallenges},
 		{"AbortedIdentityWritesLeaveNothing", testAbortIdentity},
 		{"ConcurrentTakeChallenge", testConcurrentTakeChallenge},
+		{"EventRoundTrip", testEventRoundTrip},
+		{"EventSequence", testEventSequence},
+		{"EventFilters", testEventFilters},
+		{"ConcurrentEvents", testConcurrentEvents},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,170 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/hivellm/modelgov/api"
+	"github.com/hivellm/modelgov/internal/audit"
+	"github.com/hivellm/modelgov/internal/errs"
+	"github.com/hivellm/modelgov/internal/store"
+)
+
+// Event types, after api.EventTypePrefix. docs/EVENTS.md describes each.
+const (
+	EventModelCreated           = api.EventTypePrefix + "model.created"
+	EventModelUpdated           = api.EventTypePrefix + "model.updated"
+	EventModelDeleted           = api.EventTypePrefix + "model.deleted"
+	EventModelLifecycleChanged  = api.EventTypePrefix + "model.lifecycle_changed"
+	EventModelClassified        = api.EventTypePrefix + "model.classified"
+	EventModelComplianceChanged = api.EventTypePrefix + "model.compliance_changed"
+	EventModelExempted          = api.EventTypePrefix + "model.exemptions_changed"
+	EventModelReviewCleared     = api.EventTypePrefix + "model.review_cleared"
+	EventIdentityVerified       = api.EventTypePrefix + "identity.verified"
+	EventIdentityRevoked        = api.EventTypePrefix + "identity.revoked"
+	EventIdentityChanged        = api.EventTypePrefix + "identity.changed"
+	EventPolicyUploaded         = api.EventTypePrefix + "policy.uploaded"
+	EventPolicyActivated        = api.EventTypePrefix + "policy.activated"
+	EventAliasMoved             = api.EventTypePrefix + "alias.moved"
+	EventAliasDeleted           = api.EventTypePrefix + "alias.deleted"
+	EventTokenCreated           = api.EventTypePrefix + "token.created"
+	EventTokenRevoked           = api.EventTypePrefix + "token.revoked"
+)
+
+// EventTypes returns every event type, in the order of the constants.
+func EventTypes() []string {
+	return []string{EventModelCreated, EventModelUpdated, EventModelDeleted, EventModelLifecycleChanged, EventModelClassified,
+		EventModelComplianceChanged, EventModelExempted, EventModelReviewCleared, EventIdentityVerified, EventIdentityRevoked,
+		EventIdentityChanged, EventPolicyUploaded, EventPolicyActivated, EventAliasMoved, EventAliasDeleted, EventTokenCreated,
+		EventTokenRevoked}
+}
+
+// eventTypes maps an audited action to its event type; model.identity
+// depends on what changed (eventType).
+var eventTypes = map[string]string{
+	"model.create":     EventModelCreated,
+	"model.update":     EventModelUpdated,
+	"model.patch":      EventModelUpdated,
+	"model.delete":     EventModelDeleted,
+	"model.lifecycle":  EventModelLifecycleChanged,
+	"model.classify":   EventModelClassified,
+	"model.enforce":    EventModelClassified,
+	"model.compliance": EventModelComplianceChanged,
+	"model.exempt":     EventModelExempted,
+	"model.review":     EventModelReviewCleared,
+	"policy.upload":    EventPolicyUploaded,
+	"policy.activate":  EventPolicyActivated,
+	"alias.move":       EventAliasMoved,
+	"alias.delete":     EventAliasDeleted,
+	"token.create":     EventTokenCreated,
+	"token.revoke":     EventTokenRevoked,
+}
+
+// eventType names the event of an allowed, audited change.
+func eventType(e *audit.Entry, before, after *api.Model) string {
+	if e.Action != auditAction(api.ActionIdentity) {
+		if t, ok := eventTypes[e.Action]; ok {
+			return t
+		}
+		return api.EventTypePrefix + e.Action
+	}
+	switch st := identityStatus(after); {
+	case st == api.IdentityRevoked && identityStatus(before) != api.IdentityRevoked:
+		return EventIdentityRevoked
+	case st == api.IdentityVerified && (identityStatus(before) != api.IdentityVerified || before.Identity.KeyID != after.Identity.KeyID):
+		return EventIdentityVerified
+	}
+	return EventIdentityChanged
+}
+
+func identityStatus(m *api.Model) string {
+	if m == nil || m.Identity == nil {
+		return api.IdentityNone
+	}
+	return m.Identity.Status
+}
+
+// emit writes the event of an allowed change to the outbox, in the
+// change's transaction: no change without its event, no event without its
+// change.
+func (s *Service) emit(ctx context.Context, tx store.Tx, e *audit.Entry, before, after *api.Model) error {
+	data := api.EventData{Action: e.Action, Principal: e.Principal, Roles: e.Roles, Reason: e.Reason, Revision: e.Revision,
+		AuditSeq: e.Seq, RequestID: e.RequestID, Model: after}
+	raw, err := api.Marshal(data)
+	if err != nil {
+		return fmt.Errorf("registry: event of %s: %w", e.Action, err)
+	}
+	ev := &api.Event{SpecVersion: api.CloudEventsVersion, Source: s.eventSource, Type: eventType(e, before, after),
+		Subject: e.Target, Time: e.Time, DataContentType: "application/json", Data: raw}
+	return tx.AppendEvent(ctx, ev)
+}
+
+// signal wakes the watchers of the event stream after a commit.
+type signal struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+// wait returns a channel closed at the next commit.
+func (sg *signal) wait() <-chan struct{} {
+	sg.mu.Lock()
+	defer sg.mu.Unlock()
+	if sg.ch == nil {
+		sg.ch = make(chan struct{})
+	}
+	return sg.ch
+}
+
+// fire wakes every waiter.
+func (sg *signal) fire() {
+	sg.mu.Lock()
+	defer sg.mu.Unlock()
+	if sg.ch != nil {
+		close(sg.ch)
+		sg.ch = nil
+	}
+}
+
+// EventsChanged returns a channel that is closed when a write commits. A watcher reads the events after the last it has seen,
+// then waits on a new channel: it misses nothing, since the events are in
+// the store.
+func (s *Service) EventsChanged() <-chan struct{} { return s.signal.wait() }
+
+// EventQuery selects events, as GET /v1/events does.
+type EventQuery struct {
+	After    int64
+	Types    []string
+	Subject  string
+	PageSize int
+}
+
+// ListEvents returns one page of events after q.After, in sequence order.
+func (s *Service) ListEvents(ctx context.Context, q EventQuery) (*api.EventList, error) {
+	size, err := pageSize(q.PageSize)
+	if err != nil {
+		return nil, err
+	}
+	if q.After < 0 {
+		return nil, errs.E(errs.Malformed, "after must not be negative")
+	}
+	for _, t := range q.Types {
+		if !strings.HasPrefix(t, api.EventTypePrefix) {
+			return nil, errs.E(errs.Malformed, "event type %q does not begin with %s", t, api.EventTypePrefix)
+		}
+	}
+	items, err := s.store.ListEvents(ctx, store.EventQuery{After: q.After, Types: q.Types, Subject: q.Subject, Limit: size + 1})
+	if err != nil {
+		return nil, err
+	}
+	out := &api.EventList{Items: items}
+	if len(items) > size {
+		out.Items = items[:size]
+		out.NextAfter = items[size-1].Seq
+	}
+	return out, nil
+}
+
+// LastEventSeq returns the sequence number of the newest event.
+func (s *Service) LastEventSeq(ctx context.Context) (int64, error) { return s.store.LastEventSeq(ctx) }
