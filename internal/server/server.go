@@ -20,6 +20,7 @@ import (
 	"github.com/hivellm/modelgov/internal/audit"
 	"github.com/hivellm/modelgov/internal/auth"
 	"github.com/hivellm/modelgov/internal/httpapi"
+	"github.com/hivellm/modelgov/internal/natspub"
 	"github.com/hivellm/modelgov/internal/registry"
 	"github.com/hivellm/modelgov/internal/schema"
 	"github.com/hivellm/modelgov/internal/store"
@@ -56,6 +57,9 @@ type Config struct {
 	// RateLimit bounds each principal's registrations and identity
 	// operations; the zero value means httpapi.DefaultRateLimit.
 	RateLimit httpapi.RateLimit
+	// NATSURL, when set, also publishes every event to NATS JetStream
+	// (docs/EVENTS.md); the server does not start when it cannot connect.
+	NATSURL string
 }
 
 // AdminTokenFile is the file in the data directory where the first start
@@ -69,6 +73,7 @@ type Server struct {
 	Registry *registry.Service
 	Handler  *httpapi.Server
 	log      *slog.Logger
+	nats     *natspub.Publisher
 }
 
 // DatabaseFile is the name of the SQLite database in the data directory.
@@ -140,7 +145,15 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
-	return &Server{cfg: cfg, store: st, Registry: reg, Handler: h, log: log}, nil
+	var pub *natspub.Publisher
+	if cfg.NATSURL != "" {
+		pub, err = natspub.New(ctx, natspub.Config{URL: cfg.NATSURL, Logger: log})
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("server: NATS (--nats-url): %w", err)
+		}
+	}
+	return &Server{cfg: cfg, store: st, Registry: reg, Handler: h, log: log, nats: pub}, nil
 }
 
 // bootstrapToken creates the first admin token when the registry has none,
@@ -174,8 +187,13 @@ func writeSecret(path, secret string) error {
 	return errors.Join(werr, f.Sync(), f.Close())
 }
 
-// Close releases the store.
-func (s *Server) Close() error { return s.store.Close() }
+// Close releases the store and the connection to NATS.
+func (s *Server) Close() error {
+	if s.nats != nil {
+		s.nats.Close()
+	}
+	return s.store.Close()
+}
 
 // Run serves on cfg.Listen until ctx ends, then stops accepting requests,
 // lets those in flight finish (up to cfg.ShutdownTimeout) and closes the
@@ -205,11 +223,13 @@ func (s *Server) Run(ctx context.Context, ready func(addr net.Addr)) error {
 	go func() { errc <- hs.Serve(ln) }()
 	sweepCtx, stopSweeps := context.WithCancel(ctx)
 	sweeps := s.startSweeps(sweepCtx)
+	publisher := s.startPublisher(sweepCtx)
 
 	select {
 	case err := <-errc:
 		stopSweeps()
 		<-sweeps
+		<-publisher
 		s.Close()
 		return fmt.Errorf("server: %w", err)
 	case <-ctx.Done():
@@ -223,6 +243,7 @@ func (s *Server) Run(ctx context.Context, ready func(addr net.Addr)) error {
 	defer cancel()
 	stopSweeps()
 	<-sweeps
+	<-publisher
 	shutErr := hs.Shutdown(sctx)
 	if shutErr != nil {
 		shutErr = fmt.Errorf("server: shutdown: %w", shutErr)
@@ -232,6 +253,23 @@ func (s *Server) Run(ctx context.Context, ready func(addr net.Addr)) error {
 		s.log.Info("stopped cleanly")
 	}
 	return errors.Join(shutErr, closeErr)
+}
+
+// startPublisher publishes the registry's events to NATS until ctx ends,
+// when configured. The channel closes when it stops.
+func (s *Server) startPublisher(ctx context.Context) <-chan struct{} {
+	done := make(chan struct{})
+	if s.nats == nil {
+		close(done)
+		return done
+	}
+	go func() {
+		defer close(done)
+		if err := s.nats.Run(ctx, s.Registry); err != nil {
+			s.log.Error("publishing events to NATS stopped", slog.Any("error", err))
+		}
+	}()
+	return done
 }
 
 // startSweeps runs the registry's periodic governance work until ctx ends:
