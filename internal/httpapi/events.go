@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -96,6 +97,12 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) error {
 	eq.PageSize = watchBatch
 
 	rc := http.NewResponseController(w)
+	// The server's ReadTimeout bounds reading a request; left in place, it
+	// would end the stream (the connection's background read times out and
+	// cancels the request) however lively the stream.
+	if err := rc.SetReadDeadline(time.Time{}); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return fmt.Errorf("httpapi: watch: clear the read deadline: %w", err)
+	}
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -279,6 +280,33 @@ func TestEventsList(t *testing.T) {
 	for i, ev := range all {
 		if ev.Subject != fmt.Sprintf("p/m-%d", i) || (i > 0 && ev.Seq <= all[i-1].Seq) {
 			t.Errorf("event %d: %s seq %d", i, ev.Subject, ev.Seq)
+		}
+	}
+}
+
+// TestWatchOutlivesReadTimeout: a server with a ReadTimeout (the real one
+// has 60 s) keeps a watch stream open past it.
+func TestWatchOutlivesReadTimeout(t *testing.T) {
+	ts := newTestServer(t, serverConfig{heartbeat: 50 * time.Millisecond})
+	srv := httptest.NewUnstartedServer(ts.api)
+	srv.Config.ReadTimeout = 200 * time.Millisecond
+	srv.Start()
+	defer srv.Close()
+	req, err := http.NewRequest("GET", srv.URL+"/v1/watch", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+ts.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	start := time.Now()
+	for time.Since(start) < time.Second {
+		if !sc.Scan() {
+			t.Fatalf("the stream ended after %v, with a read timeout of 200 ms: %v", time.Since(start).Round(time.Millisecond), sc.Err())
 		}
 	}
 }
