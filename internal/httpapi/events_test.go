@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -307,6 +308,61 @@ func TestWatchOutlivesReadTimeout(t *testing.T) {
 	for time.Since(start) < time.Second {
 		if !sc.Scan() {
 			t.Fatalf("the stream ended after %v, with a read timeout of 200 ms: %v", time.Since(start).Round(time.Millisecond), sc.Err())
+		}
+	}
+}
+
+// TestStalledWatcherNeverHoldsWriters: a watcher that stops reading (its
+// TCP buffers fill) does not hold the writers back, and what it does read
+// later is still the events in order.
+func TestStalledWatcherNeverHoldsWriters(t *testing.T) {
+	ts := newTestServer(t, serverConfig{})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(ts.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET /v1/watch HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n", ts.token)
+	// Large documents fill the socket buffers quickly: the stream's
+	// writes then block, and the registry's must not.
+	notes := strings.Repeat("n", 60000)
+	done := make(chan error, 1)
+	go func() {
+		for i := range 300 {
+			code, _, body := ts.call(t, "POST", "/v1/models", "application/json",
+				[]byte(fmt.Sprintf(`{"schema_version":"1.1","model_id":"p/m-%d","provider":"p","display_name":"M %d","notes":%q}`, i, i, notes)))
+			if code != 201 {
+				done <- fmt.Errorf("create %d: %d %s", i, code, body)
+				return
+			}
+		}
+		done <- nil
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("writes are held back by a watcher that does not read")
+	}
+	// The stalled stream, read now, still starts with the events in order.
+	r := bufio.NewReaderSize(conn, 1<<20)
+	var ids []string
+	for len(ids) < 3 {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("reading the stalled stream: %v", err)
+		}
+		if strings.HasPrefix(line, "id: ") {
+			ids = append(ids, strings.TrimSpace(line[4:]))
+		}
+	}
+	for i := 1; i < len(ids); i++ {
+		a, _ := strconv.Atoi(ids[i-1])
+		b, _ := strconv.Atoi(ids[i])
+		if b != a+1 {
+			t.Fatalf("ids %v: a gap", ids)
 		}
 	}
 }
