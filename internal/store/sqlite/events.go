@@ -40,30 +40,30 @@ func (s queries) ListEvents(ctx context.Context, q store.EventQuery) ([]*api.Eve
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list events: %w", err)
 	}
-	defer rows.Close()
-	out := []*api.Event{}
-	for rows.Next() {
+	out, err := scanAll(rows, "list events", func(sc interface{ Scan(...any) error }) (*api.Event, error) {
 		var (
 			e    api.Event
 			at   string
 			data []byte
 		)
-		if err := rows.Scan(&e.Seq, &e.ID, &e.Source, &e.Type, &e.Subject, &at, &e.DataContentType, &data); err != nil {
-			return nil, fmt.Errorf("sqlite: list events: %w", err)
-		}
-		if e.Time, err = parseTime(at); err != nil {
+		if err := sc.Scan(&e.Seq, &e.ID, &e.Source, &e.Type, &e.Subject, &at, &e.DataContentType, &data); err != nil {
 			return nil, err
 		}
+		t, err := parseTime(at)
+		if err != nil {
+			return nil, err
+		}
+		e.Time = t
 		if len(data) > 0 {
 			e.Data = data
 		}
 		e.SpecVersion = api.CloudEventsVersion
-		out = append(out, &e)
+		return &e, nil
+	})
+	if out == nil && err == nil {
+		out = []*api.Event{}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: list events: %w", err)
-	}
-	return out, nil
+	return out, err
 }
 
 // AppendEvent numbers the event inside the write transaction: write

@@ -88,19 +88,7 @@ func (s queries) ListTokens(ctx context.Context) ([]*store.Token, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list tokens: %w", err)
 	}
-	defer rows.Close()
-	var out []*store.Token
-	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: list tokens: %w", err)
-		}
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: list tokens: %w", err)
-	}
-	return out, nil
+	return scanAll(rows, "list tokens", scanToken)
 }
 
 func (s queries) IdentityOwners(ctx context.Context, role api.Role, t time.Time) ([]string, error) {
@@ -110,19 +98,10 @@ func (s queries) IdentityOwners(ctx context.Context, role api.Role, t time.Time)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: identity owners: %w", err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
+	return scanAll(rows, "identity owners", func(sc interface{ Scan(...any) error }) (string, error) {
 		var o string
-		if err := rows.Scan(&o); err != nil {
-			return nil, fmt.Errorf("sqlite: identity owners: %w", err)
-		}
-		out = append(out, o)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: identity owners: %w", err)
-	}
-	return out, nil
+		return o, sc.Scan(&o)
+	})
 }
 
 func (s queries) VerifiedIdentities(ctx context.Context, t time.Time) ([]store.VerifiedIdentity, error) {
@@ -131,21 +110,13 @@ func (s queries) VerifiedIdentities(ctx context.Context, t time.Time) ([]store.V
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: verified identities: %w", err)
 	}
-	defer rows.Close()
-	var out []store.VerifiedIdentity
-	for rows.Next() {
+	return scanAll(rows, "verified identities", func(sc interface{ Scan(...any) error }) (store.VerifiedIdentity, error) {
 		var v store.VerifiedIdentity
 		var role string
-		if err := rows.Scan(&v.ModelID, &role, &v.KeyID, &v.Owner); err != nil {
-			return nil, fmt.Errorf("sqlite: verified identities: %w", err)
-		}
+		err := sc.Scan(&v.ModelID, &role, &v.KeyID, &v.Owner)
 		v.Role = api.Role(role)
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: verified identities: %w", err)
-	}
-	return out, nil
+		return v, err
+	})
 }
 
 // claimName names what a claim is on, for messages.

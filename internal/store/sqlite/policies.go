@@ -67,19 +67,7 @@ func (s queries) ListPolicies(ctx context.Context) ([]*api.Policy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list policies: %w", err)
 	}
-	defer rows.Close()
-	var out []*api.Policy
-	for rows.Next() {
-		p, err := scanPolicy(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: list policies: %w", err)
-		}
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: list policies: %w", err)
-	}
-	return out, nil
+	return scanAll(rows, "list policies", scanPolicy)
 }
 
 func (s queries) ActivePolicy(ctx context.Context) (*api.Policy, error) {

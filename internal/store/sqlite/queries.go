@@ -386,19 +386,7 @@ func (s queries) ListRevisions(ctx context.Context, id string, before int64, lim
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list revisions of %s: %w", id, err)
 	}
-	defer rows.Close()
-	var out []*api.Revision
-	for rows.Next() {
-		r, err := scanRevision(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: list revisions of %s: %w", id, err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: list revisions of %s: %w", id, err)
-	}
-	return out, nil
+	return scanAll(rows, "list revisions of "+id, scanRevision)
 }
 
 func (s queries) GetRevision(ctx context.Context, id string, revision int64) (*api.Revision, error) {
@@ -465,17 +453,5 @@ func (s queries) aliases(ctx context.Context, what, query string, args ...any) (
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %s: %w", what, err)
 	}
-	defer rows.Close()
-	var out []*api.Alias
-	for rows.Next() {
-		a, err := scanAlias(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: %s: %w", what, err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: %s: %w", what, err)
-	}
-	return out, nil
+	return scanAll(rows, what, scanAlias)
 }

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"sync"
 )
 
@@ -97,4 +98,22 @@ func (s queries) queryRow(ctx context.Context, query string, args ...any) *sql.R
 		return st.QueryRowContext(ctx, args...)
 	}
 	return s.q.QueryRowContext(ctx, query, args...)
+}
+
+// scanAll reads every row of rows with scan and closes rows; what names the
+// query in errors.
+func scanAll[T any](rows *sql.Rows, what string, scan func(sc interface{ Scan(...any) error }) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: %s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	return out, nil
 }
