@@ -105,6 +105,9 @@ func (s *Server) guard(pattern string, acc Access, next handler) handler {
 			return next(w, r)
 		}
 		p, err := s.authenticate(r)
+		if err != nil && errs.KindOf(err) != errs.Unauthenticated {
+			return err // the store failed: not a refusal
+		}
 		if err != nil {
 			s.metrics.authFailures.WithLabelValues(authFailureReason(err)).Inc()
 			s.log.LogAttrs(r.Context(), slog.LevelInfo, "authentication refused",
@@ -117,6 +120,9 @@ func (s *Server) guard(pattern string, acc Access, next handler) handler {
 				// Reads are open; this is not one: credentials would help.
 				return errs.E(errs.Unauthenticated, "this operation needs credentials: send Authorization: Bearer <token>")
 			}
+			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request refused: the role may not use the route",
+				slog.String("request_id", requestID(r.Context())), slog.String("principal", p.Name),
+				slog.String("route", pattern), slog.Any("roles", p.Roles))
 			return errs.E(errs.Forbidden, "%s may not %s: it needs one of the roles %s, and has %s",
 				p.Name, pattern, strings.Join(acc.Roles, ", "), rolesText(p.Roles))
 		}
@@ -174,6 +180,8 @@ func authFailureReason(err error) string {
 	switch {
 	case strings.Contains(msg, "needs credentials"):
 		return "missing"
+	case strings.Contains(msg, "is neither a modelgov API token"), strings.Contains(msg, "must be Bearer"):
+		return "invalid"
 	case strings.Contains(msg, "revoked"):
 		return "revoked"
 	case strings.Contains(msg, "expired"):
@@ -218,6 +226,9 @@ func (l *limiters) allow(principal string, w http.ResponseWriter) error {
 		if len(l.buckets) >= maxBuckets {
 			l.evict(now)
 		}
+		if len(l.buckets) >= maxBuckets {
+			l.evictOldest()
+		}
 		b = &bucket{lim: rate.NewLimiter(rate.Limit(l.limit.PerSecond), max(1, l.limit.Burst))}
 		l.buckets[principal] = b
 	}
@@ -235,6 +246,19 @@ func (l *limiters) allow(principal string, w http.ResponseWriter) error {
 	w.Header().Set("Retry-After", fmt.Sprint(secs))
 	return errs.E(errs.RateLimited, "%s sent more registrations and identity operations than the limit of %g a second (bursts of %d); retry in %d s",
 		principal, l.limit.PerSecond, l.limit.Burst, secs)
+}
+
+// evictOldest drops the bucket used longest ago, when none is idle enough
+// for evict: the map never grows past maxBuckets.
+func (l *limiters) evictOldest() {
+	var oldest string
+	var at time.Time
+	for k, b := range l.buckets {
+		if oldest == "" || b.seen.Before(at) {
+			oldest, at = k, b.seen
+		}
+	}
+	delete(l.buckets, oldest)
 }
 
 // evict drops the buckets idle long enough to be full again.

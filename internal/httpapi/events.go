@@ -88,13 +88,12 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) error {
 		}
 		eq.After = n
 	}
-	// Check the filters once before the stream starts, so that a bad one
-	// is a problem answer, not a broken stream.
-	eq.PageSize = 1
-	if _, err := s.reg.ListEvents(r.Context(), eq); err != nil {
+	// Check the filters before the stream starts, so that a bad one is a
+	// problem answer, not a broken stream.
+	eq.PageSize = watchBatch
+	if err := eq.Validate(); err != nil {
 		return err
 	}
-	eq.PageSize = watchBatch
 
 	rc := http.NewResponseController(w)
 	// The server's ReadTimeout bounds reading a request; left in place, it

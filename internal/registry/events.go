@@ -140,20 +140,28 @@ type EventQuery struct {
 	PageSize int
 }
 
-// ListEvents returns one page of events after q.After, in sequence order.
-func (s *Service) ListEvents(ctx context.Context, q EventQuery) (*api.EventList, error) {
-	size, err := pageSize(q.PageSize)
-	if err != nil {
-		return nil, err
+// Validate checks the query's filters and page size.
+func (q EventQuery) Validate() error {
+	if _, err := pageSize(q.PageSize); err != nil {
+		return err
 	}
 	if q.After < 0 {
-		return nil, errs.E(errs.Malformed, "after must not be negative")
+		return errs.E(errs.Malformed, "after must not be negative")
 	}
 	for _, t := range q.Types {
 		if !strings.HasPrefix(t, api.EventTypePrefix) {
-			return nil, errs.E(errs.Malformed, "event type %q does not begin with %s", t, api.EventTypePrefix)
+			return errs.E(errs.Malformed, "event type %q does not begin with %s", t, api.EventTypePrefix)
 		}
 	}
+	return nil
+}
+
+// ListEvents returns one page of events after q.After, in sequence order.
+func (s *Service) ListEvents(ctx context.Context, q EventQuery) (*api.EventList, error) {
+	if err := q.Validate(); err != nil {
+		return nil, err
+	}
+	size, _ := pageSize(q.PageSize)
 	items, err := s.store.ListEvents(ctx, store.EventQuery{After: q.After, Types: q.Types, Subject: q.Subject, Limit: size + 1})
 	if err != nil {
 		return nil, err

@@ -16,6 +16,15 @@ import (
 	"github.com/hivellm/modelgov/internal/store"
 )
 
+// checkReason checks the reason a governance act must give: 1 to 4096
+// characters, once trimmed.
+func checkReason(reason string) *api.FieldError {
+	if reason == "" || len(reason) > 4096 {
+		return &api.FieldError{Pointer: "/reason", Message: "a reason of 1 to 4096 characters is required"}
+	}
+	return nil
+}
+
 // MaxExemption is the longest an exemption may last.
 const MaxExemption = 365 * 24 * time.Hour
 
@@ -56,8 +65,8 @@ func (s *Service) GrantExemption(ctx context.Context, id string, req api.Exempti
 	if len(req.Rules) == 0 || len(req.Rules) > 64 {
 		fields = append(fields, api.FieldError{Pointer: "/rules", Message: "name 1 to 64 rules to exempt the model from"})
 	}
-	if r := strings.TrimSpace(req.Reason); r == "" || len(r) > 4096 {
-		fields = append(fields, api.FieldError{Pointer: "/reason", Message: "a reason of 1 to 4096 characters is required"})
+	if f := checkReason(strings.TrimSpace(req.Reason)); f != nil {
+		fields = append(fields, *f)
 	}
 	if len(fields) > 0 {
 		return nil, errs.InvalidFields("invalid exemption request", fields)

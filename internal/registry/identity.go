@@ -42,7 +42,7 @@ func (s *Service) RegisterIdentity(ctx context.Context, id string, req api.Ident
 		fields = append(fields, api.FieldError{Pointer: "/artifact_digest", Message: `must be "sha256:" followed by 64 lowercase hexadecimal digits`})
 	}
 	owner := strings.TrimSpace(req.Owner)
-	if owner != "" && !principalName.MatchString(owner) && !strings.HasPrefix(owner, "oidc:") {
+	if owner != "" && !principalName.MatchString(owner) && !oidcPrincipal(owner) {
 		fields = append(fields, api.FieldError{Pointer: "/owner", Message: "must be a principal name"})
 	}
 	if r := req.Rotation; r != nil && (r.Nonce == "" || r.Signature == "") {
@@ -160,6 +160,21 @@ func (s *Service) RegisterIdentity(ctx context.Context, id string, req api.Ident
 	}})
 }
 
+// oidcPrincipal reports whether s can name an OIDC principal: "oidc:" and a
+// name of 1 to 256 printable characters.
+func oidcPrincipal(s string) bool {
+	name, ok := strings.CutPrefix(s, "oidc:")
+	if !ok || name == "" || len(name) > 256 {
+		return false
+	}
+	for _, r := range name {
+		if r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
 // claim records that model id holds a key id or an artifact digest, and
 // refuses, on the record, one that another model holds.
 func claim(ctx context.Context, tx store.Tx, opts WriteOptions, now time.Time, id string, kind store.ClaimKind, value, what string) error {
@@ -225,10 +240,6 @@ func (s *Service) Challenge(ctx context.Context, id string, req api.ChallengeReq
 		if ident == nil || ident.Status == api.IdentityRevoked {
 			return nil, errs.E(errs.Conflict, "model %s has no registered key to prove; register one with PUT .../identity", id)
 		}
-		if purpose == api.PurposeVerify && ident.Status == api.IdentityVerified {
-			// Proving again is allowed (it renews verified_at), not needed.
-			s.log.Debug("challenge for an already verified identity", "model", id)
-		}
 		if err := tx.ExpireChallenges(ctx, now); err != nil {
 			return nil, err
 		}
@@ -279,7 +290,13 @@ func (s *Service) takeChallenge(ctx context.Context, id, nonce, purpose string, 
 
 // refuseProof records a refused identity proof and returns its error.
 func (s *Service) refuseProof(ctx context.Context, opts WriteOptions, id, msg string) error {
-	d := proofDenied(opts, s.now().UTC(), id, msg).(*deniedWrite)
+	return s.recordRefusal(ctx, proofDenied(opts, s.now().UTC(), id, msg))
+}
+
+// recordRefusal records a denial built outside a transaction (by deny or
+// proofDenied) and returns its error.
+func (s *Service) recordRefusal(ctx context.Context, denied error) error {
+	d := denied.(*deniedWrite)
 	if err := s.recordDenial(ctx, d); err != nil {
 		return errors.Join(d.err, fmt.Errorf("registry: record the denial: %w", err))
 	}
@@ -335,11 +352,7 @@ func (s *Service) VerifyIdentity(ctx context.Context, id string, ans api.Challen
 
 // refuse records a refused request that did not reach a transaction.
 func (s *Service) refuse(ctx context.Context, opts WriteOptions, action, target string, err error) error {
-	d := deny(opts, s.now().UTC(), action, target, err).(*deniedWrite)
-	if rerr := s.recordDenial(ctx, d); rerr != nil {
-		return errors.Join(d.err, fmt.Errorf("registry: record the denial: %w", rerr))
-	}
-	return d.err
+	return s.recordRefusal(ctx, deny(opts, s.now().UTC(), action, target, err))
 }
 
 // RevokeIdentity revokes model id's identity: its key no longer speaks for
@@ -349,8 +362,8 @@ func (s *Service) refuse(ctx context.Context, opts WriteOptions, action, target 
 // not a matter for a grace period. The key stays claimed by the model.
 func (s *Service) RevokeIdentity(ctx context.Context, id, reason string, opts WriteOptions) (*Result, error) {
 	reason = strings.TrimSpace(reason)
-	if reason == "" || len(reason) > 4096 {
-		return nil, errs.InvalidFields("invalid revocation", []api.FieldError{{Pointer: "/reason", Message: "a reason of 1 to 4096 characters is required"}})
+	if f := checkReason(reason); f != nil {
+		return nil, errs.InvalidFields("invalid revocation", []api.FieldError{*f})
 	}
 	return s.commit(ctx, write{opts: opts, do: func(ctx context.Context, tx store.Tx, now time.Time) (*Result, error) {
 		return s.changeModel(ctx, tx, now, opts, id, func(cur *api.Model) (*api.Model, api.Action, string, error) {

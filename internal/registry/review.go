@@ -45,7 +45,7 @@ func (s *Service) flagNearDuplicate(ctx context.Context, tx store.Reader, m *api
 				similar = append(similar, o.ModelID)
 			}
 		}
-		if len(page) < q.Limit {
+		if len(page) < q.Limit || len(similar) == maxSimilar {
 			break
 		}
 		q.After = page[len(page)-1].ModelID
@@ -145,8 +145,8 @@ func (s *Service) ClearReview(ctx context.Context, id string, res api.ReviewReso
 		fields = append(fields, api.FieldError{Pointer: "/status", Message: "must be cleared (to reject a duplicate, delete or archive it)"})
 	}
 	reason := strings.TrimSpace(res.Reason)
-	if reason == "" || len(reason) > 4096 {
-		fields = append(fields, api.FieldError{Pointer: "/reason", Message: "a reason of 1 to 4096 characters is required"})
+	if f := checkReason(reason); f != nil {
+		fields = append(fields, *f)
 	}
 	if len(fields) > 0 {
 		return nil, errs.InvalidFields("invalid review resolution", fields)
