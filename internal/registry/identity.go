@@ -491,15 +491,8 @@ func (s *Service) lowerUntilCompliant(ctx context.Context, tx store.Reader, next
 		return "", err
 	}
 	from := next.Role()
-	for next.Role() != api.RoleNone {
-		failing, err := s.check(ctx, tx, prog, next, now, nil)
-		if err != nil {
-			return "", err
-		}
-		if len(failing) == 0 {
-			break
-		}
-		next.Governance.Role = prog.FallbackRole(next.Role())
+	if _, err := s.descend(ctx, tx, prog, next, now, anyFailure); err != nil {
+		return "", err
 	}
 	if next.Role() == from {
 		return "", nil
@@ -511,6 +504,31 @@ func (s *Service) lowerUntilCompliant(ctx context.Context, tx store.Reader, next
 	g.PolicyVersion, g.PolicyHash = prog.Version(), prog.Hash()
 	return fmt.Sprintf("; role lowered from %s to %s", from, next.Role()), nil
 }
+
+// descend lowers m's role down prog's fallback chain, one role at a time,
+// while it breaks rules and mendable says that a lower role may mend them.
+// It returns what m broke at the role it started from.
+func (s *Service) descend(ctx context.Context, r store.Reader, prog *policy.Program, m *api.Model, now time.Time,
+	mendable func(role api.Role, failing []api.RuleResult) bool) ([]api.RuleResult, error) {
+	var first []api.RuleResult
+	for i := 0; m.Role() != api.RoleNone; i++ {
+		failing, err := s.check(ctx, r, prog, m, now, nil)
+		if err != nil {
+			return nil, err
+		}
+		if i == 0 {
+			first = failing
+		}
+		if len(failing) == 0 || !mendable(m.Role(), failing) {
+			break
+		}
+		m.Governance.Role = prog.FallbackRole(m.Role())
+	}
+	return first, nil
+}
+
+// anyFailure is descend's mendable that lowers a role for any failure.
+func anyFailure(api.Role, []api.RuleResult) bool { return true }
 
 // Facts returns what the rules may read about the registry around m, as
 // the write path gives them to the policy.

@@ -406,22 +406,16 @@ func (s *Service) applyRequests(ctx context.Context, tx store.Tx, m *api.Model, 
 	if err != nil {
 		return "", err
 	}
-	var refused []api.RuleResult
-	for m.Role() != api.RoleNone {
-		failing, err := s.check(ctx, tx, prog, m, now, nil)
-		if err != nil {
-			return "", err
-		}
-		role := classificationOnly(failing, m.Role())
-		if len(role) == 0 || len(role) < len(failing) {
-			break // it passes, or breaks rules a lower role cannot mend: the decision refuses
-		}
-		if refused == nil {
-			refused = role
-		}
-		m.Governance.Role = prog.FallbackRole(m.Role())
+	// Only a role's own rules can be mended by a lower role; a model that
+	// breaks others keeps the role asked for, and the decision refuses it.
+	onlyRoles := func(role api.Role, failing []api.RuleResult) bool {
+		return len(classificationOnly(failing, role)) == len(failing)
 	}
-	if refused == nil {
+	refused, err := s.descend(ctx, tx, prog, m, now, onlyRoles)
+	if err != nil {
+		return "", err
+	}
+	if len(refused) == 0 || !onlyRoles(r, refused) {
 		return "", nil
 	}
 	if m.Role() == held && kept != nil {

@@ -482,16 +482,12 @@ func (s *Service) EnforceDeadlines(ctx context.Context) (int, error) {
 			}
 			next := cur.Clone()
 			from := next.Role()
-			role := from
-			for role != api.RoleNone {
-				role = prog.FallbackRole(role)
-				next.Governance.Role = role
-				failing, err := s.check(ctx, tx, prog, next, now, nil)
-				if err != nil {
+			// The grace period ended: at least one role down, then on down
+			// to the first whose rules it passes.
+			if from != api.RoleNone {
+				next.Governance.Role = prog.FallbackRole(from)
+				if _, err := s.descend(ctx, tx, prog, next, now, anyFailure); err != nil {
 					return nil, err
-				}
-				if len(failing) == 0 {
-					break
 				}
 			}
 			at := now
