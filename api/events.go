@@ -44,6 +44,9 @@ type EventData struct {
 	RequestID string   `json:"request_id,omitempty"`
 	Model     *Model   `json:"model,omitempty"`
 	Roles     []string `json:"roles,omitempty"`
+	// Webhook is, for a change of a webhook subscription, the subscription
+	// after it (without its secret).
+	Webhook *Webhook `json:"webhook,omitempty"`
 }
 
 // EventList is one page of events, in sequence order.

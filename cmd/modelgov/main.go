@@ -66,6 +66,7 @@ registry; the other commands are its client.`,
 	model := newModelCommand(cl)
 	model.AddCommand(newReviewCommand(cl))
 	root.AddCommand(newServeCommand(), model, newAliasCommand(cl), newPolicyCommand(cl), newComplianceCommand(cl), newAuditCommand(cl),
-		newTokenCommand(cl), newWhoAmICommand(cl), newIdentityCommand(cl), newWatchCommand(cl), newEventsCommand(cl))
+		newTokenCommand(cl), newWhoAmICommand(cl), newIdentityCommand(cl), newWatchCommand(cl), newEventsCommand(cl),
+		newWebhookCommand(cl))
 	return root
 }

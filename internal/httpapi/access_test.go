@@ -377,6 +377,31 @@ func accessTable() map[string]routeAccess {
 			return get("/v1/aliases/"+c.alias("chair")+"/history", "/v1/aliases/"+c.id("no-alias")+"/history")
 		}},
 
+		"POST /v1/webhooks": {roles: adminOnly, limited: true, prep: func(c *cell) cellRequest {
+			return cellRequest{path: "/v1/webhooks", body: mustJSON(c.t, api.WebhookRequest{URL: newEndpoint(c.t).URL})}
+		}},
+		"GET /v1/webhooks": {roles: adminOnly, prep: func(c *cell) cellRequest { return get("/v1/webhooks", "") }},
+		"GET /v1/webhooks/{id}": {roles: adminOnly, prep: func(c *cell) cellRequest {
+			return get("/v1/webhooks/"+c.webhook(), "/v1/webhooks/wh_0000000000000000")
+		}},
+		"DELETE /v1/webhooks/{id}": {roles: adminOnly, prep: func(c *cell) cellRequest {
+			return get("/v1/webhooks/"+c.webhook(), "/v1/webhooks/wh_0000000000000000")
+		}},
+		"POST /v1/webhooks/{id}/enable": {roles: adminOnly, prep: func(c *cell) cellRequest {
+			return get("/v1/webhooks/"+c.webhook()+"/enable", "/v1/webhooks/wh_0000000000000000/enable")
+		}},
+		"POST /v1/webhooks/{id}/disable": {roles: adminOnly, prep: func(c *cell) cellRequest {
+			return get("/v1/webhooks/"+c.webhook()+"/disable?reason=paused", "/v1/webhooks/wh_0000000000000000/disable?reason=paused")
+		}},
+		"GET /v1/webhooks/{id}/deliveries": {roles: adminOnly, prep: func(c *cell) cellRequest {
+			id, _ := c.delivery()
+			return get("/v1/webhooks/"+id+"/deliveries", "/v1/webhooks/wh_0000000000000000/deliveries")
+		}},
+		"POST /v1/webhooks/{id}/deliveries/{delivery}/redeliver": {roles: adminOnly, limited: true, prep: func(c *cell) cellRequest {
+			id, d := c.delivery()
+			return get(fmt.Sprintf("/v1/webhooks/%s/deliveries/%d/redeliver", id, d), "/v1/webhooks/wh_0000000000000000/deliveries/1/redeliver")
+		}},
+
 		"GET /v1/whoami": {roles: anyRole, prep: func(c *cell) cellRequest { return get("/v1/whoami", "") }},
 		"POST /v1/tokens": {roles: adminOnly, limited: true, prep: func(c *cell) cellRequest {
 			return cellRequest{path: "/v1/tokens", body: mustJSON(c.t, api.TokenRequest{Name: fmt.Sprintf("bot-%d", c.n), Roles: []string{api.RoleViewer}})}

@@ -24,6 +24,7 @@ import (
 	"github.com/hivellm/modelgov/internal/schema"
 	"github.com/hivellm/modelgov/internal/store"
 	"github.com/hivellm/modelgov/internal/store/sqlite"
+	"github.com/hivellm/modelgov/internal/webhook"
 )
 
 // testServer is the real handler over a real SQLite file, on loopback, with
@@ -67,6 +68,11 @@ type serverConfig struct {
 	// heartbeat and maxLag are the watch streams'; zero means the defaults.
 	heartbeat time.Duration
 	maxLag    int64
+	// publicWebhooksOnly refuses webhook endpoints on private addresses,
+	// as a server without --webhook-allow-private does; dispatch runs the
+	// webhook dispatcher, with quick retries.
+	publicWebhooksOnly bool
+	dispatch           bool
 }
 
 func newTestServer(t *testing.T, cfg serverConfig) *testServer {
@@ -98,7 +104,8 @@ func newTestServer(t *testing.T, cfg serverConfig) *testServer {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	reg, err := registry.New(registry.Config{Store: s, Schema: v, Logger: logger, Signer: signer, Now: cfg.now})
+	reg, err := registry.New(registry.Config{Store: s, Schema: v, Logger: logger, Signer: signer, Now: cfg.now,
+		WebhookAllowPrivate: !cfg.publicWebhooksOnly})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,14 +120,27 @@ func newTestServer(t *testing.T, cfg serverConfig) *testServer {
 	if rl == (httpapi.RateLimit{}) {
 		rl = httpapi.RateLimit{PerSecond: -1}
 	}
+	dispatcher := webhook.NewDispatcher(reg, webhook.DispatcherConfig{AllowPrivate: !cfg.publicWebhooksOnly, Logger: logger,
+		Backoff: func(int) time.Duration { return 20 * time.Millisecond }, Poll: 50 * time.Millisecond})
 	h, err := httpapi.New(httpapi.Config{Registry: reg, Ready: st.Ping, Schemas: schema.Files(), Logger: logger,
-		AnonymousRead: cfg.anonymousRead, RateLimit: rl, OIDC: cfg.oidc, Heartbeat: cfg.heartbeat, MaxLag: cfg.maxLag})
+		AnonymousRead: cfg.anonymousRead, RateLimit: rl, OIDC: cfg.oidc, Heartbeat: cfg.heartbeat, MaxLag: cfg.maxLag,
+		Webhooks: dispatcher})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(h)
+	dctx, stopDispatch := context.WithCancel(ctx)
+	dispatched := make(chan struct{})
+	if cfg.dispatch {
+		go func() {
+			defer close(dispatched)
+			_ = dispatcher.Run(dctx)
+		}()
+	} else {
+		close(dispatched)
+	}
 	var once sync.Once
-	stop := func() { once.Do(func() { ts.Close(); st.Close() }) }
+	stop := func() { once.Do(func() { stopDispatch(); <-dispatched; ts.Close(); st.Close() }) }
 	t.Cleanup(stop)
 	c, err := client.New(ts.URL, client.WithToken(token))
 	if err != nil {

@@ -790,7 +790,9 @@ func TestAuditEveryWriteRouteIsRecorded(t *testing.T) {
 		// answered, when set, reads the answer.
 		answered func(st *step, body []byte)
 	}
-	var exemptionID, nonce, tokenID string
+	var exemptionID, nonce, tokenID, webhookID string
+	var deliveryID int64
+	hooks := newEndpoint(t)
 	allowed := []step{
 		{route: "POST /v1/models", path: "/v1/models", body: mustJSON(t, fullDocument("c/d")), actions: []string{"model.create"}, target: "c/d"},
 		{route: "POST /v1/models:apply", path: "/v1/models:apply", body: mustJSON(t, fullDocument("e/f")), actions: []string{"model.create"}, target: "e/f"},
@@ -852,6 +854,34 @@ func TestAuditEveryWriteRouteIsRecorded(t *testing.T) {
 			}},
 		{route: "DELETE /v1/tokens/{id}", actions: []string{"token.revoke"},
 			prepare: func(st *step) { st.path, st.target = "/v1/tokens/"+tokenID, "token/"+tokenID }},
+		{route: "POST /v1/webhooks", path: "/v1/webhooks", body: mustJSON(t, api.WebhookRequest{URL: hooks.URL}), actions: []string{"webhook.create"},
+			answered: func(st *step, body []byte) {
+				var w api.Webhook
+				if err := json.Unmarshal(body, &w); err != nil || w.ID == "" {
+					t.Fatalf("webhook creation answered %s (%v)", body, err)
+				}
+				webhookID, st.target = w.ID, "webhook/"+w.ID
+				d := &api.Delivery{WebhookID: w.ID, EventSeq: 1, EventType: "io.modelgov.model.created", MessageID: w.ID + "_1",
+					Attempt: 1, Time: time.Now().UTC(), OK: true, Status: 204}
+				if _, err := s.reg.RecordDelivery(context.Background(), d, 0, time.Time{}); err != nil {
+					t.Fatal(err)
+				}
+				deliveryID = d.ID
+			}},
+		{route: "POST /v1/webhooks/{id}/disable", actions: []string{"webhook.disable"},
+			prepare: func(st *step) {
+				st.path, st.target = "/v1/webhooks/"+webhookID+"/disable?reason=paused", "webhook/"+webhookID
+			}},
+		{route: "POST /v1/webhooks/{id}/enable", actions: []string{"webhook.enable"},
+			prepare: func(st *step) { st.path, st.target = "/v1/webhooks/"+webhookID+"/enable", "webhook/"+webhookID }},
+		// A redelivery changes nothing in the registry: the subscription's
+		// delivery log records it, with who asked.
+		{route: "POST /v1/webhooks/{id}/deliveries/{delivery}/redeliver", actions: nil,
+			prepare: func(st *step) {
+				st.path = fmt.Sprintf("/v1/webhooks/%s/deliveries/%d/redeliver", webhookID, deliveryID)
+			}},
+		{route: "DELETE /v1/webhooks/{id}", actions: []string{"webhook.delete"},
+			prepare: func(st *step) { st.path, st.target = "/v1/webhooks/"+webhookID, "webhook/"+webhookID }},
 	}
 	walked := map[string]bool{}
 	for _, st := range allowed {

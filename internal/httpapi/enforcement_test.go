@@ -29,6 +29,12 @@ var notModelWrites = map[string]bool{
 	"POST /v1/tokens":                                       true,
 	"DELETE /v1/tokens/{id}":                                true,
 	"POST /v1/models/{provider}/{model}/identity/challenge": true,
+	// Webhook subscriptions are not models either: admins manage them.
+	"POST /v1/webhooks":                                      true,
+	"DELETE /v1/webhooks/{id}":                               true,
+	"POST /v1/webhooks/{id}/enable":                          true,
+	"POST /v1/webhooks/{id}/disable":                         true,
+	"POST /v1/webhooks/{id}/deliveries/{delivery}/redeliver": true,
 }
 
 // TestNoWriteRouteSkipsThePolicy walks every registered write route with a

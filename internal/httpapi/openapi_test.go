@@ -13,7 +13,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -30,6 +32,7 @@ import (
 	"github.com/hivellm/modelgov/internal/schema"
 	"github.com/hivellm/modelgov/internal/server"
 	"github.com/hivellm/modelgov/internal/store/sqlite"
+	"github.com/hivellm/modelgov/internal/webhook"
 )
 
 // openAPIDocument parses the embedded OpenAPI document and builds its model,
@@ -53,15 +56,19 @@ func openAPIDocument(t *testing.T) (libopenapi.Document, *v3.Document) {
 	return doc, &m.Model
 }
 
-// newContractServer returns the real HTTP API, assembled as the modelgov
+// newContractServer returns the real server, assembled as the modelgov
 // server assembles it, over a new SQLite database in a temporary directory,
-// and the admin token the first start wrote there.
-func newContractServer(t *testing.T) (*httpapi.Server, string) {
+// and the admin token the first start wrote there. Its HTTP API is
+// srv.Handler. It delivers webhooks to loopback addresses too (the
+// receivers of the tests are there), but only when asked to redeliver: it
+// does not run, so its dispatcher does not.
+func newContractServer(t *testing.T) (*server.Server, string) {
 	t.Helper()
 	dir := t.TempDir()
 	srv, err := server.New(context.Background(), server.Config{
-		DataDir: dir,
-		Logger:  slog.New(slog.DiscardHandler),
+		DataDir:             dir,
+		Logger:              slog.New(slog.DiscardHandler),
+		WebhookAllowPrivate: true,
 	})
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
@@ -71,7 +78,7 @@ func newContractServer(t *testing.T) (*httpapi.Server, string) {
 	if err != nil {
 		t.Fatalf("the admin token of the first start: %v", err)
 	}
-	return srv.Handler, strings.TrimSpace(string(token))
+	return srv, strings.TrimSpace(string(token))
 }
 
 // newUnreadyServer returns the HTTP API over a new SQLite database, but
@@ -172,8 +179,8 @@ func TestOpenAPIDocumentMatchesRoutes(t *testing.T) {
 		}
 	}
 	served := map[string]bool{}
-	h, _ := newContractServer(t)
-	for _, r := range h.Routes() {
+	srv, _ := newContractServer(t)
+	for _, r := range srv.Handler.Routes() {
 		// A "{name...}" wildcard is one path parameter in OpenAPI.
 		served[r.Method+" "+strings.ReplaceAll(r.Pattern, "...}", "}")] = true
 	}
@@ -292,9 +299,24 @@ func TestOpenAPIContract(t *testing.T) {
 	if len(errs) > 0 {
 		t.Fatalf("validator.NewValidator: %v", errors.Join(errs...))
 	}
-	h, token := newContractServer(t)
-	ts := httptest.NewServer(h)
+	srv, token := newContractServer(t)
+	ts := httptest.NewServer(srv.Handler)
 	defer ts.Close()
+	// receiver is a webhook endpoint that answers 204 and keeps the last
+	// delivery it received.
+	var (
+		receivedMu   sync.Mutex
+		received     *http.Request
+		receivedBody []byte
+	)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		receivedMu.Lock()
+		received, receivedBody = r, body
+		receivedMu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer receiver.Close()
 
 	jsonHeader := map[string]string{"Content-Type": "application/json"}
 	with := func(h map[string]string, kv ...string) map[string]string {
@@ -353,6 +375,69 @@ func TestOpenAPIContract(t *testing.T) {
 			t.Fatalf("challenge %s: %v", body, err)
 		}
 		vars["nonce"], vars["signature"] = ch.Nonce, sign(t, key, []byte(ch.Nonce))
+	}
+	// logDelivery keeps the new webhook's id and secret, as vars["webhook"]
+	// and vars["secret"], and logs a failed delivery to it of the first
+	// model's creation, as the dispatcher would have (the contract server
+	// does not run its dispatcher); vars["delivery"] is the delivery's id
+	// and vars["message"] its webhook-id.
+	logDelivery := func(t *testing.T, _ *http.Response, body []byte) {
+		var hook api.Webhook
+		if err := json.Unmarshal(body, &hook); err != nil || hook.ID == "" || hook.Secret == "" {
+			t.Fatalf("created webhook %s: %v", body, err)
+		}
+		vars["webhook"], vars["secret"] = hook.ID, hook.Secret
+		ctx := context.Background()
+		evs, err := srv.Registry.PendingEvents(ctx, 0, []string{"io.modelgov.model.created"}, 1)
+		if err != nil || len(evs) != 1 {
+			t.Fatalf("the first model.created event: %v (%d events)", err, len(evs))
+		}
+		ev := evs[0]
+		d := &api.Delivery{WebhookID: hook.ID, EventSeq: ev.Seq, EventType: ev.Type, MessageID: webhook.MessageID(hook.ID, ev.Seq),
+			Attempt: 1, Time: time.Now().UTC(), Status: http.StatusInternalServerError,
+			Error: "webhook: endpoint answered 500 Internal Server Error", DurationMS: 12.5, Response: "try later"}
+		if _, err := srv.Registry.RecordDelivery(ctx, d, hook.Cursor, time.Now().Add(5*time.Second)); err != nil || d.ID == 0 {
+			t.Fatalf("record a delivery: %v (id %d)", err, d.ID)
+		}
+		vars["delivery"], vars["message"] = strconv.FormatInt(d.ID, 10), d.MessageID
+	}
+	// signedRedelivery checks the answer to a redelivery and that the
+	// receiver got the event, signed with the webhook's secret.
+	signedRedelivery := func(t *testing.T, _ *http.Response, body []byte) {
+		var d api.Delivery
+		if err := json.Unmarshal(body, &d); err != nil {
+			t.Fatalf("redelivery %s: %v", body, err)
+		}
+		if !d.OK || d.Status != http.StatusNoContent || d.RedeliveryOf == 0 || d.By != "admin" || d.MessageID != vars["message"] {
+			t.Errorf("redelivery %s: want ok, status 204, redelivery_of, by admin and message_id %s", body, vars["message"])
+		}
+		receivedMu.Lock()
+		r, got := received, receivedBody
+		receivedMu.Unlock()
+		if r == nil {
+			t.Fatal("the receiver got no delivery")
+		}
+		if id := r.Header.Get("webhook-id"); id != vars["message"] {
+			t.Errorf("webhook-id %q, want %q", id, vars["message"])
+		}
+		if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+			t.Errorf("Content-Type %q, want application/json", ct)
+		}
+		ts, err := strconv.ParseInt(r.Header.Get("webhook-timestamp"), 10, 64)
+		if err != nil {
+			t.Fatalf("webhook-timestamp %q: %v", r.Header.Get("webhook-timestamp"), err)
+		}
+		want, err := webhook.Sign(vars["secret"], vars["message"], time.Unix(ts, 0), got)
+		if err != nil {
+			t.Fatalf("sign: %v", err)
+		}
+		if sig := r.Header.Get("webhook-signature"); sig != want {
+			t.Errorf("webhook-signature %q, want %q", sig, want)
+		}
+		var ev api.Event
+		if err := json.Unmarshal(got, &ev); err != nil || ev.Seq != d.EventSeq || ev.Type != "io.modelgov.model.created" {
+			t.Errorf("delivered %s: want the event %d, io.modelgov.model.created (%v)", got, d.EventSeq, err)
+		}
 	}
 
 	steps := []contractStep{
@@ -421,6 +506,54 @@ func TestOpenAPIContract(t *testing.T) {
 			body: `{"name": "ci-bot", "roles": ["maintainer"]}`, check: capture("token", `"id":"`)},
 		{name: "list tokens", method: "GET", path: "/v1/tokens", status: 200, check: lacks(`"token":"mgv_`)},
 		{name: "revoke a token", method: "DELETE", path: "/v1/tokens/{token}", status: 200, check: contains(`"revoked_by":"admin"`)},
+
+		{name: "create a webhook", method: "POST", path: "/v1/webhooks", status: 201, header: jsonHeader,
+			body: `{"url": "` + receiver.URL + `/hooks/modelgov?key=k1", "types": ["io.modelgov.model.created", "io.modelgov.webhook.disabled"], "description": "contract"}`,
+			check: func(t *testing.T, resp *http.Response, body []byte) {
+				hasHeader("Cache-Control", "no-store")(t, resp, body)
+				contains(`"secret":"whsec_`, `"status":"active"`)(t, resp, body)
+				logDelivery(t, resp, body)
+				hasHeader("Location", "/v1/webhooks/"+vars["webhook"])(t, resp, body)
+			}},
+		{name: "webhook to a bad URL", method: "POST", path: "/v1/webhooks", status: 422, header: jsonHeader,
+			body: `{"url": "ftp://hooks.example.com/modelgov"}`, check: contains(`"pointer":"/url"`)},
+		{name: "webhook of an unknown type", method: "POST", path: "/v1/webhooks", status: 422, header: jsonHeader, badRequest: true,
+			body: `{"url": "https://hooks.example.com/modelgov", "types": ["io.modelgov.model.eaten"]}`, check: contains(`"pointer":"/types/0"`)},
+		{name: "webhook with an unknown field", method: "POST", path: "/v1/webhooks", status: 400, header: jsonHeader, badRequest: true,
+			body: `{"url": "https://hooks.example.com/modelgov", "secret": "whsec_mine"}`},
+		{name: "webhooks without credentials", method: "GET", path: "/v1/webhooks", status: 401, anonymous: true, badRequest: true},
+		{name: "list webhooks", method: "GET", path: "/v1/webhooks", status: 200,
+			check: func(t *testing.T, resp *http.Response, body []byte) {
+				contains(`"id":"`+vars["webhook"]+`"`, `"types":["io.modelgov.model.created","io.modelgov.webhook.disabled"]`)(t, resp, body)
+				lacks(`whsec_`)(t, resp, body)
+			}},
+		{name: "get a webhook", method: "GET", path: "/v1/webhooks/{webhook}", status: 200, check: lacks(`whsec_`)},
+		{name: "unknown webhook", method: "GET", path: "/v1/webhooks/wh_0000000000000000", status: 404},
+		{name: "webhook deliveries", method: "GET", path: "/v1/webhooks/{webhook}/deliveries?page_size=10", status: 200,
+			check: contains(`"ok":false`, `"status":500`, `"response":"try later"`)},
+		{name: "redeliver", method: "POST", path: "/v1/webhooks/{webhook}/deliveries/{delivery}/redeliver", status: 200,
+			check: signedRedelivery},
+		{name: "redeliver an unknown delivery", method: "POST", path: "/v1/webhooks/{webhook}/deliveries/999999/redeliver", status: 404},
+		{name: "webhook deliveries, a page", method: "GET", path: "/v1/webhooks/{webhook}/deliveries?page_size=1", status: 200,
+			check: contains(`"redelivery_of":`, `"by":"admin"`, `"next_before":`)},
+		{name: "bad deliveries before", method: "GET", path: "/v1/webhooks/{webhook}/deliveries?before=0", status: 400, badRequest: true},
+		{name: "disable a webhook", method: "POST", path: "/v1/webhooks/{webhook}/disable?reason=maintenance", status: 200,
+			check: contains(`"status":"disabled"`, `"disabled_reason":"maintenance"`)},
+		{name: "enable a webhook", method: "POST", path: "/v1/webhooks/{webhook}/enable", status: 200,
+			check: func(t *testing.T, resp *http.Response, body []byte) {
+				contains(`"status":"active"`)(t, resp, body)
+				lacks(`"disabled_reason"`)(t, resp, body)
+			}},
+		{name: "enable an active webhook", method: "POST", path: "/v1/webhooks/{webhook}/enable", status: 200,
+			check: contains(`"status":"active"`)},
+		{name: "webhook events", method: "GET", path: "/v1/events?type=io.modelgov.webhook.created,io.modelgov.webhook.disabled,io.modelgov.webhook.enabled", status: 200,
+			check: func(t *testing.T, resp *http.Response, body []byte) {
+				contains(`"type":"io.modelgov.webhook.created"`, `"type":"io.modelgov.webhook.disabled"`, `"type":"io.modelgov.webhook.enabled"`,
+					`"subject":"webhook/`+vars["webhook"]+`"`, `"webhook":{"id":"`+vars["webhook"]+`"`)(t, resp, body)
+				lacks(`whsec_`)(t, resp, body)
+			}},
+		{name: "delete a webhook", method: "DELETE", path: "/v1/webhooks/{webhook}", status: 200, check: lacks(`whsec_`)},
+		{name: "deleted webhook", method: "GET", path: "/v1/webhooks/{webhook}/deliveries", status: 404},
 		{name: "classification refused by the policy", method: "PUT", path: "/v1/models/meta/llama-3.1-8b-instruct/classification",
 			header: jsonHeader, body: `{"role": "general", "reason": "promote"}`, status: 422,
 			check: contains(`"type":"/problems/policy-denied"`)},

@@ -25,6 +25,7 @@ import (
 	"github.com/hivellm/modelgov/internal/errs"
 	"github.com/hivellm/modelgov/internal/policy"
 	"github.com/hivellm/modelgov/internal/registry"
+	"github.com/hivellm/modelgov/internal/webhook"
 )
 
 // DefaultMaxBody is the largest request body accepted: 1 MiB.
@@ -59,6 +60,8 @@ type Config struct {
 	// MaxLag is how many events a watch stream may fall behind the newest
 	// before it is told to resync; 0 means DefaultMaxLag.
 	MaxLag int64
+	// Webhooks, when set, sends manual redeliveries.
+	Webhooks *webhook.Dispatcher
 }
 
 // Route is one registered operation.
@@ -85,6 +88,7 @@ type Server struct {
 	limits        *limiters
 	heartbeat     time.Duration
 	maxLag        int64
+	webhooks      *webhook.Dispatcher
 	// stopping is closed by StopStreams, to end the watch streams.
 	stopping chan struct{}
 	stopOnce sync.Once
@@ -101,7 +105,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{reg: cfg.Registry, ready: cfg.Ready, schemas: cfg.Schemas, log: cfg.Logger,
 		maxBody: cfg.MaxBody, mux: http.NewServeMux(), oidc: cfg.OIDC, anonymousRead: cfg.AnonymousRead,
-		heartbeat: cfg.Heartbeat, maxLag: cfg.MaxLag, stopping: make(chan struct{})}
+		heartbeat: cfg.Heartbeat, maxLag: cfg.MaxLag, webhooks: cfg.Webhooks, stopping: make(chan struct{})}
 	if s.heartbeat <= 0 {
 		s.heartbeat = DefaultHeartbeat
 	}
@@ -193,6 +197,15 @@ func New(cfg Config) (*Server, error) {
 
 	s.handle("GET /v1/events", readers, s.listEvents)
 	s.handle("GET /v1/watch", readers, s.watch)
+
+	s.handle("POST /v1/webhooks", limited(admins), s.createWebhook)
+	s.handle("GET /v1/webhooks", admins, s.listWebhooks)
+	s.handle("GET /v1/webhooks/{id}", admins, s.getWebhook)
+	s.handle("DELETE /v1/webhooks/{id}", admins, s.deleteWebhook)
+	s.handle("POST /v1/webhooks/{id}/enable", admins, s.enableWebhook)
+	s.handle("POST /v1/webhooks/{id}/disable", admins, s.disableWebhook)
+	s.handle("GET /v1/webhooks/{id}/deliveries", admins, s.listDeliveries)
+	s.handle("POST /v1/webhooks/{id}/deliveries/{delivery}/redeliver", limited(admins), s.redeliver)
 
 	s.handle("GET /v1/whoami", readers, s.whoami)
 	s.handle("POST /v1/tokens", limited(admins), s.createToken)

@@ -47,6 +47,17 @@ func (s *Service) record(ctx context.Context, tx store.Tx, e *audit.Entry) error
 // recordChange is record for a change of a model: before and after are the
 // model's documents around it (nil for none), for its event.
 func (s *Service) recordChange(ctx context.Context, tx store.Tx, e *audit.Entry, before, after *api.Model) error {
+	if err := s.appendAudit(ctx, tx, e); err != nil {
+		return err
+	}
+	if e.Outcome != audit.Allowed {
+		return nil
+	}
+	return s.emit(ctx, tx, e, eventType(e, before, after), api.EventData{Model: after})
+}
+
+// appendAudit appends an audit entry, and only it, inside tx.
+func (s *Service) appendAudit(ctx context.Context, tx store.Tx, e *audit.Entry) error {
 	size, err := tx.AuditSize(ctx)
 	if err != nil {
 		return err
@@ -64,14 +75,8 @@ func (s *Service) recordChange(ctx context.Context, tx store.Tx, e *audit.Entry,
 	for i, h := range hashes {
 		raw[i] = h
 	}
-	if err := tx.AppendAudit(ctx, &store.AuditRecord{Seq: size, Time: e.Time, Principal: e.Principal, Action: e.Action,
-		Target: e.Target, Outcome: e.Outcome, Leaf: leaf}, tlog.StoredHashIndex(0, size), raw); err != nil {
-		return err
-	}
-	if e.Outcome != audit.Allowed {
-		return nil
-	}
-	return s.emit(ctx, tx, e, before, after)
+	return tx.AppendAudit(ctx, &store.AuditRecord{Seq: size, Time: e.Time, Principal: e.Principal, Action: e.Action,
+		Target: e.Target, Outcome: e.Outcome, Leaf: leaf}, tlog.StoredHashIndex(0, size), raw)
 }
 
 // entry starts the audit entry of a write by the caller of opts.

@@ -31,6 +31,10 @@ const (
 	EventAliasDeleted           = api.EventTypePrefix + "alias.deleted"
 	EventTokenCreated           = api.EventTypePrefix + "token.created"
 	EventTokenRevoked           = api.EventTypePrefix + "token.revoked"
+	EventWebhookCreated         = api.EventTypePrefix + "webhook.created"
+	EventWebhookDeleted         = api.EventTypePrefix + "webhook.deleted"
+	EventWebhookEnabled         = api.EventTypePrefix + "webhook.enabled"
+	EventWebhookDisabled        = api.EventTypePrefix + "webhook.disabled"
 )
 
 // EventTypes returns every event type, in the order of the constants.
@@ -38,7 +42,7 @@ func EventTypes() []string {
 	return []string{EventModelCreated, EventModelUpdated, EventModelDeleted, EventModelLifecycleChanged, EventModelClassified,
 		EventModelComplianceChanged, EventModelExempted, EventModelReviewCleared, EventIdentityVerified, EventIdentityRevoked,
 		EventIdentityChanged, EventPolicyUploaded, EventPolicyActivated, EventAliasMoved, EventAliasDeleted, EventTokenCreated,
-		EventTokenRevoked}
+		EventTokenRevoked, EventWebhookCreated, EventWebhookDeleted, EventWebhookEnabled, EventWebhookDisabled}
 }
 
 // eventTypes maps an audited action to its event type; model.identity
@@ -60,6 +64,10 @@ var eventTypes = map[string]string{
 	"alias.delete":     EventAliasDeleted,
 	"token.create":     EventTokenCreated,
 	"token.revoke":     EventTokenRevoked,
+	"webhook.create":   EventWebhookCreated,
+	"webhook.delete":   EventWebhookDeleted,
+	"webhook.enable":   EventWebhookEnabled,
+	"webhook.disable":  EventWebhookDisabled,
 }
 
 // eventType names the event of an allowed, audited change.
@@ -89,14 +97,16 @@ func identityStatus(m *api.Model) string {
 // emit writes the event of an allowed change to the outbox, in the
 // change's transaction: no change without its event, no event without its
 // change.
-func (s *Service) emit(ctx context.Context, tx store.Tx, e *audit.Entry, before, after *api.Model) error {
-	data := api.EventData{Action: e.Action, Principal: e.Principal, Roles: e.Roles, Reason: e.Reason, Revision: e.Revision,
-		AuditSeq: e.Seq, RequestID: e.RequestID, Model: after}
+// data holds what the event says of the changed thing (Model, Webhook);
+// emit fills in the change itself from its audit entry.
+func (s *Service) emit(ctx context.Context, tx store.Tx, e *audit.Entry, typ string, data api.EventData) error {
+	data.Action, data.Principal, data.Roles, data.Reason = e.Action, e.Principal, e.Roles, e.Reason
+	data.Revision, data.AuditSeq, data.RequestID = e.Revision, e.Seq, e.RequestID
 	raw, err := api.Marshal(data)
 	if err != nil {
 		return fmt.Errorf("registry: event of %s: %w", e.Action, err)
 	}
-	ev := &api.Event{SpecVersion: api.CloudEventsVersion, Source: s.eventSource, Type: eventType(e, before, after),
+	ev := &api.Event{SpecVersion: api.CloudEventsVersion, Source: s.eventSource, Type: typ,
 		Subject: e.Target, Time: e.Time, DataContentType: "application/json", Data: raw}
 	return tx.AppendEvent(ctx, ev)
 }

@@ -41,6 +41,12 @@ type Config struct {
 	// EventSource is the CloudEvents source of the registry's events, such
 	// as "modelgov/host"; "" means "modelgov".
 	EventSource string
+	// WebhookAllowPrivate lets webhook subscriptions name loopback and
+	// private addresses (the dispatcher must be told the same).
+	WebhookAllowPrivate bool
+	// WebhookMaxFailures is how many consecutive failed deliveries disable
+	// a subscription; 0 means DefaultWebhookMaxFailures.
+	WebhookMaxFailures int
 }
 
 // Service is the registry. It is safe for concurrent use.
@@ -53,6 +59,9 @@ type Service struct {
 	checkpoints checkpoints
 	eventSource string
 	signal      signal
+
+	webhookAllowPrivate bool
+	webhookMaxFailures  int
 }
 
 // New returns a Service over cfg.Store.
@@ -60,7 +69,11 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Store == nil || cfg.Schema == nil {
 		return nil, errors.New("registry: a store and a schema validator are required")
 	}
-	s := &Service{store: cfg.Store, schema: cfg.Schema, now: cfg.Now, log: cfg.Logger, eventSource: cfg.EventSource}
+	s := &Service{store: cfg.Store, schema: cfg.Schema, now: cfg.Now, log: cfg.Logger, eventSource: cfg.EventSource,
+		webhookAllowPrivate: cfg.WebhookAllowPrivate, webhookMaxFailures: cfg.WebhookMaxFailures}
+	if s.webhookMaxFailures <= 0 {
+		s.webhookMaxFailures = DefaultWebhookMaxFailures
+	}
 	if s.eventSource == "" {
 		s.eventSource = "modelgov"
 	}

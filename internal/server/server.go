@@ -5,13 +5,17 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,6 +29,7 @@ import (
 	"github.com/hivellm/modelgov/internal/schema"
 	"github.com/hivellm/modelgov/internal/store"
 	"github.com/hivellm/modelgov/internal/store/sqlite"
+	"github.com/hivellm/modelgov/internal/webhook"
 )
 
 // Config is the configuration of a server.
@@ -60,6 +65,12 @@ type Config struct {
 	// NATSURL, when set, also publishes every event to NATS JetStream
 	// (docs/EVENTS.md); the server does not start when it cannot connect.
 	NATSURL string
+	// WebhookAllowPrivate lets webhook subscriptions deliver to loopback
+	// and private addresses, which are refused by default (SSRF).
+	WebhookAllowPrivate bool
+	// WebhookMaxFailures is how many consecutive failed deliveries disable
+	// a webhook subscription; 0 means registry.DefaultWebhookMaxFailures.
+	WebhookMaxFailures int
 }
 
 // AdminTokenFile is the file in the data directory where the first start
@@ -74,6 +85,7 @@ type Server struct {
 	Handler  *httpapi.Server
 	log      *slog.Logger
 	nats     *natspub.Publisher
+	webhooks *webhook.Dispatcher
 }
 
 // DatabaseFile is the name of the SQLite database in the data directory.
@@ -114,7 +126,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
-	reg, err := registry.New(registry.Config{Store: st, Schema: validator, Logger: log, Signer: signer, EventSource: origin})
+	reg, err := registry.New(registry.Config{Store: st, Schema: validator, Logger: log, Signer: signer, EventSource: origin,
+		WebhookAllowPrivate: cfg.WebhookAllowPrivate, WebhookMaxFailures: cfg.WebhookMaxFailures})
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -127,9 +140,19 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
+	instance, err := instanceID(cfg.DataDir)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	// The dispatch lease is held under the data directory's instance id, so
+	// that a server restarted after a crash takes its own lease back at once
+	// instead of waiting for it to expire.
+	dispatcher := webhook.NewDispatcher(reg, webhook.DispatcherConfig{AllowPrivate: cfg.WebhookAllowPrivate, Logger: log,
+		Holder: instance})
 	hc := httpapi.Config{
 		Registry: reg, Ready: st.Ping, Schemas: schema.Files(), Metrics: prometheus.NewRegistry(), Logger: log,
-		AnonymousRead: cfg.AnonymousRead, RateLimit: cfg.RateLimit,
+		AnonymousRead: cfg.AnonymousRead, RateLimit: cfg.RateLimit, Webhooks: dispatcher,
 	}
 	if cfg.OIDC.Issuer != "" {
 		oidc, err := auth.NewOIDC(ctx, cfg.OIDC)
@@ -153,7 +176,34 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("server: NATS (--nats-url): %w", err)
 		}
 	}
-	return &Server{cfg: cfg, store: st, Registry: reg, Handler: h, log: log, nats: pub}, nil
+	return &Server{cfg: cfg, store: st, Registry: reg, Handler: h, log: log, nats: pub, webhooks: dispatcher}, nil
+}
+
+// InstanceFile is the file in the data directory that names the server
+// among the processes sharing a database (the webhook dispatch lease).
+const InstanceFile = "instance.id"
+
+// instanceID returns the data directory's instance id, creating it on the
+// first start.
+func instanceID(dir string) (string, error) {
+	path := filepath.Join(dir, InstanceFile)
+	if b, err := os.ReadFile(path); err == nil {
+		if id := strings.TrimSpace(string(b)); id != "" {
+			return id, nil
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("server: read %s: %w", path, err)
+	}
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("server: instance id: %w", err)
+	}
+	host, _ := os.Hostname()
+	id := host + "-" + hex.EncodeToString(b[:])
+	if err := os.WriteFile(path, []byte(id+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("server: write %s: %w", path, err)
+	}
+	return id, nil
 }
 
 // bootstrapToken creates the first admin token when the registry has none,
@@ -224,12 +274,14 @@ func (s *Server) Run(ctx context.Context, ready func(addr net.Addr)) error {
 	sweepCtx, stopSweeps := context.WithCancel(ctx)
 	sweeps := s.startSweeps(sweepCtx)
 	publisher := s.startPublisher(sweepCtx)
+	dispatch := s.startDispatcher(sweepCtx)
 
 	select {
 	case err := <-errc:
 		stopSweeps()
 		<-sweeps
 		<-publisher
+		<-dispatch
 		s.Close()
 		return fmt.Errorf("server: %w", err)
 	case <-ctx.Done():
@@ -244,6 +296,7 @@ func (s *Server) Run(ctx context.Context, ready func(addr net.Addr)) error {
 	stopSweeps()
 	<-sweeps
 	<-publisher
+	<-dispatch
 	shutErr := hs.Shutdown(sctx)
 	if shutErr != nil {
 		shutErr = fmt.Errorf("server: shutdown: %w", shutErr)
@@ -267,6 +320,19 @@ func (s *Server) startPublisher(ctx context.Context) <-chan struct{} {
 		defer close(done)
 		if err := s.nats.Run(ctx, s.Registry); err != nil {
 			s.log.Error("publishing events to NATS stopped", slog.Any("error", err))
+		}
+	}()
+	return done
+}
+
+// startDispatcher delivers the registry's events to its webhook
+// subscriptions until ctx ends. The channel closes when it stops.
+func (s *Server) startDispatcher(ctx context.Context) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := s.webhooks.Run(ctx); err != nil {
+			s.log.Error("webhook delivery stopped", slog.Any("error", err))
 		}
 	}()
 	return done

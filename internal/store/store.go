@@ -137,6 +137,21 @@ type Reader interface {
 	// needs of it.
 	VerifiedIdentities(ctx context.Context, t time.Time) ([]VerifiedIdentity, error)
 
+	// GetWebhook returns a webhook subscription with its secret, or an
+	// error of kind errs.NotFound.
+	GetWebhook(ctx context.Context, id string) (*Webhook, error)
+
+	// ListWebhooks returns every webhook subscription, oldest first.
+	ListWebhooks(ctx context.Context) ([]*Webhook, error)
+
+	// ListDeliveries returns up to limit entries of a webhook's delivery
+	// log, newest first, with ids below before (all when before <= 0).
+	ListDeliveries(ctx context.Context, webhookID string, before int64, limit int) ([]*api.Delivery, error)
+
+	// GetDelivery returns one entry of a webhook's delivery log, or an
+	// error of kind errs.NotFound.
+	GetDelivery(ctx context.Context, webhookID string, id int64) (*api.Delivery, error)
+
 	// IdentityClaim returns the id of the model that holds a claim (a key
 	// id for ClaimKey, an artifact digest for ClaimArtifact), or an error
 	// of kind errs.NotFound.
@@ -225,6 +240,35 @@ type Tx interface {
 	// gap-free, since write transactions never interleave, and an aborted
 	// transaction takes its events with it.
 	AppendEvent(ctx context.Context, e *api.Event) error
+
+	// PutWebhook stores a webhook subscription, replacing the one with the
+	// same id.
+	PutWebhook(ctx context.Context, w *Webhook) error
+
+	// DeleteWebhook removes a webhook subscription and its delivery log. It
+	// returns an error of kind errs.NotFound when there is none.
+	DeleteWebhook(ctx context.Context, id string) error
+
+	// AppendDelivery adds an entry to a webhook's delivery log and sets
+	// d.ID to a number above every earlier entry's.
+	AppendDelivery(ctx context.Context, d *api.Delivery) error
+
+	// PruneDeliveries keeps only the newest keep entries of a webhook's
+	// delivery log.
+	PruneDeliveries(ctx context.Context, webhookID string, keep int) error
+
+	// AcquireLease gives the lease name to holder until now+ttl when it is
+	// free, expired at now, or already held by holder (a renewal), and
+	// reports whether holder holds it. Work that only one registry process
+	// may do at a time (webhook dispatch) runs under a lease.
+	AcquireLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (bool, error)
+}
+
+// Webhook is a webhook subscription as stored: its listing, and its
+// signing secret, which must be kept to sign (unlike a token's).
+type Webhook struct {
+	api.Webhook
+	Secret string
 }
 
 // EventQuery selects events. Empty fields do not filter.

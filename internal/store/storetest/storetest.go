@@ -59,6 +59,9 @@ func Run(t *testing.T, open Open) {
 		{"EventSequence", testEventSequence},
 		{"EventFilters", testEventFilters},
 		{"ConcurrentEvents", testConcurrentEvents},
+		{"WebhookRoundTrip", testWebhookRoundTrip},
+		{"Deliveries", testDeliveries},
+		{"Leases", testLeases},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
