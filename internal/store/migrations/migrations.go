@@ -8,12 +8,21 @@ import (
 	"io/fs"
 )
 
-//go:embed sqlite/*.sql
+//go:embed sqlite/*.sql postgres/*.sql
 var files embed.FS
 
 // SQLite returns the migrations for SQLite.
 func SQLite() fs.FS {
 	sub, err := fs.Sub(files, "sqlite")
+	if err != nil {
+		panic(err) // the folder is embedded at build time
+	}
+	return sub
+}
+
+// Postgres returns the migrations for PostgreSQL.
+func Postgres() fs.FS {
+	sub, err := fs.Sub(files, "postgres")
 	if err != nil {
 		panic(err) // the folder is embedded at build time
 	}
