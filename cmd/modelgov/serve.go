@@ -68,6 +68,7 @@ flight finish, then the database closes.`,
 	f := cmd.Flags()
 	f.StringVar(&cfg.Listen, "listen", env("MODELGOV_LISTEN", "127.0.0.1:8080"), "address to listen on (env MODELGOV_LISTEN)")
 	f.StringVar(&cfg.DataDir, "data-dir", env("MODELGOV_DATA_DIR", "modelgov-data"), "directory of the database (env MODELGOV_DATA_DIR)")
+	f.StringVar(&cfg.Database, "db", env("MODELGOV_DB", ""), "the database: a postgres:// URL that several servers may share, or sqlite:PATH (default: modelgov.db in the data directory; env MODELGOV_DB)")
 	f.StringVar(&cfg.Synchronous, "sync", "normal", "durability: normal keeps every acknowledged write across a crash of the process, full also across a crash of the machine")
 	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
 	f.DurationVar(&cfg.EnforceInterval, "enforce-interval", time.Minute, "how often the roles of models whose grace period ended are lowered")

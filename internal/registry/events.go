@@ -142,6 +142,11 @@ func (sg *signal) fire() {
 // the store.
 func (s *Service) EventsChanged() <-chan struct{} { return s.signal.wait() }
 
+// EventsCommitted wakes the watchers of the event stream for events that
+// another registry process committed to a shared store, as the store tells
+// (PostgreSQL's notifications).
+func (s *Service) EventsCommitted() { s.signal.fire() }
+
 // EventQuery selects events, as GET /v1/events does.
 type EventQuery struct {
 	After    int64

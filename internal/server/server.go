@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,6 +29,7 @@ import (
 	"github.com/hivellm/modelgov/internal/registry"
 	"github.com/hivellm/modelgov/internal/schema"
 	"github.com/hivellm/modelgov/internal/store"
+	"github.com/hivellm/modelgov/internal/store/postgres"
 	"github.com/hivellm/modelgov/internal/store/sqlite"
 	"github.com/hivellm/modelgov/internal/webhook"
 )
@@ -36,8 +38,14 @@ import (
 type Config struct {
 	// Listen is the address to serve on, such as 127.0.0.1:8080.
 	Listen string
-	// DataDir holds the embedded database and, later, the server's keys.
+	// DataDir holds the embedded database (unless Database names another),
+	// the audit signing key, the first admin token and the instance id.
 	DataDir string
+	// Database is where the registry is stored: "" for the SQLite file in
+	// DataDir, "sqlite:PATH" for another SQLite file, or a PostgreSQL URL
+	// (postgres://user@host/db) for a database that several servers may
+	// share (docs/SCALING.md).
+	Database string
 	// Origin names the audit log in its checkpoints; "" means
 	// "modelgov/<host name>". It is fixed when the signing key is created.
 	Origin string
@@ -86,6 +94,47 @@ type Server struct {
 	log      *slog.Logger
 	nats     *natspub.Publisher
 	webhooks *webhook.Dispatcher
+	// listen, when not nil, hears of the events other processes commit to
+	// a shared store.
+	listen func(ctx context.Context, wake func(), onError func(error)) error
+}
+
+// OpenStore opens the store that database names: "" for the SQLite file
+// DatabaseFile in dataDir, "sqlite:PATH" for another SQLite file, a
+// postgres:// or postgresql:// URL for PostgreSQL. sync is SQLite's
+// synchronous setting. For a store that other processes may write, it also
+// returns how to hear of their commits.
+func OpenStore(ctx context.Context, database, dataDir, sync string) (store.Store, func(context.Context, func(), func(error)) error, error) {
+	switch {
+	case database == "":
+		st, err := sqlite.Open(ctx, filepath.Join(dataDir, DatabaseFile), sqlite.Options{Synchronous: sync})
+		return st, nil, err
+	case strings.HasPrefix(database, "sqlite:"):
+		path := strings.TrimPrefix(database, "sqlite:")
+		if path == "" {
+			return nil, nil, errors.New("server: sqlite: names no file; write sqlite:PATH")
+		}
+		st, err := sqlite.Open(ctx, path, sqlite.Options{Synchronous: sync})
+		return st, nil, err
+	case strings.HasPrefix(database, "postgres://"), strings.HasPrefix(database, "postgresql://"):
+		st, err := postgres.Open(ctx, database, postgres.Options{})
+		if err != nil {
+			return nil, nil, fmt.Errorf("server: %w", err)
+		}
+		return st, st.Listen, nil
+	}
+	return nil, nil, fmt.Errorf("server: database %q is neither sqlite:PATH nor a postgres:// URL", redactDSN(database))
+}
+
+// redactDSN hides a password in a database URL, for messages.
+func redactDSN(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+			return u.String()
+		}
+	}
+	return dsn
 }
 
 // DatabaseFile is the name of the SQLite database in the data directory.
@@ -104,7 +153,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("server: create data directory: %w", err)
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, DatabaseFile), sqlite.Options{Synchronous: cfg.Synchronous})
+	st, listen, err := OpenStore(ctx, cfg.Database, cfg.DataDir, cfg.Synchronous)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +225,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("server: NATS (--nats-url): %w", err)
 		}
 	}
-	return &Server{cfg: cfg, store: st, Registry: reg, Handler: h, log: log, nats: pub, webhooks: dispatcher}, nil
+	return &Server{cfg: cfg, store: st, Registry: reg, Handler: h, log: log, nats: pub, webhooks: dispatcher, listen: listen}, nil
 }
 
 // InstanceFile is the file in the data directory that names the server
@@ -275,6 +324,7 @@ func (s *Server) Run(ctx context.Context, ready func(addr net.Addr)) error {
 	sweeps := s.startSweeps(sweepCtx)
 	publisher := s.startPublisher(sweepCtx)
 	dispatch := s.startDispatcher(sweepCtx)
+	listener := s.startListener(sweepCtx)
 
 	select {
 	case err := <-errc:
@@ -282,6 +332,7 @@ func (s *Server) Run(ctx context.Context, ready func(addr net.Addr)) error {
 		<-sweeps
 		<-publisher
 		<-dispatch
+		<-listener
 		s.Close()
 		return fmt.Errorf("server: %w", err)
 	case <-ctx.Done():
@@ -297,6 +348,7 @@ func (s *Server) Run(ctx context.Context, ready func(addr net.Addr)) error {
 	<-sweeps
 	<-publisher
 	<-dispatch
+	<-listener
 	shutErr := hs.Shutdown(sctx)
 	if shutErr != nil {
 		shutErr = fmt.Errorf("server: shutdown: %w", shutErr)
@@ -320,6 +372,27 @@ func (s *Server) startPublisher(ctx context.Context) <-chan struct{} {
 		defer close(done)
 		if err := s.nats.Run(ctx, s.Registry); err != nil {
 			s.log.Error("publishing events to NATS stopped", slog.Any("error", err))
+		}
+	}()
+	return done
+}
+
+// startListener wakes the watch streams and the webhook dispatcher when
+// another server commits events to a shared store, until ctx ends. The
+// channel closes when it stops.
+func (s *Server) startListener(ctx context.Context) <-chan struct{} {
+	done := make(chan struct{})
+	if s.listen == nil {
+		close(done)
+		return done
+	}
+	go func() {
+		defer close(done)
+		onError := func(err error) {
+			s.log.Warn("listening for other servers' events; connecting again", slog.Any("error", err))
+		}
+		if err := s.listen(ctx, s.Registry.EventsCommitted, onError); err != nil {
+			s.log.Error("listening for other servers' events stopped", slog.Any("error", err))
 		}
 	}()
 	return done
