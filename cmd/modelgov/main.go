@@ -67,6 +67,6 @@ registry; the other commands are its client.`,
 	model.AddCommand(newReviewCommand(cl))
 	root.AddCommand(newServeCommand(), model, newAliasCommand(cl), newPolicyCommand(cl), newComplianceCommand(cl), newAuditCommand(cl),
 		newTokenCommand(cl), newWhoAmICommand(cl), newIdentityCommand(cl), newWatchCommand(cl), newEventsCommand(cl),
-		newWebhookCommand(cl))
+		newWebhookCommand(cl), newMigrateCommand())
 	return root
 }

@@ -30,6 +30,26 @@ type Store interface {
 	// it must not have effects outside the transaction.
 	ReadWrite(ctx context.Context, f func(context.Context, Tx) error) error
 
+	// Export calls emit with every record of the store (see Record for
+	// what a snapshot holds and leaves out), all read from one consistent
+	// snapshot, in the order of Kinds and within a kind in the store's
+	// order (models by id, revisions by id and number, alias moves by name
+	// and number, audit entries, hashes, events and deliveries by number).
+	// It streams: memory does not grow with the store. Each record is new,
+	// so emit may keep it. If emit returns an error, Export stops and
+	// returns it.
+	Export(ctx context.Context, emit func(*Record) error) error
+
+	// Import stores the records next gives, until it returns io.EOF, into
+	// an empty store, as they are: ids, sequence numbers, revision numbers
+	// and resource versions are kept, and new writes continue after them
+	// (the next event, delivery id or revision follows the imported ones).
+	// It refuses a store holding any data with an error of kind
+	// errs.Invalid, and a malformed record (Record.Check) likewise. It is
+	// all or nothing: if next returns another error, or a record cannot be
+	// stored, Import returns that error and the store stays empty.
+	Import(ctx context.Context, next func() (*Record, error)) error
+
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 

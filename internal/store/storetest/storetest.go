@@ -62,6 +62,7 @@ func Run(t *testing.T, open Open) {
 		{"WebhookRoundTrip", testWebhookRoundTrip},
 		{"Deliveries", testDeliveries},
 		{"Leases", testLeases},
+		{"Snapshot", testSnapshot(open)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
