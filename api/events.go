@@ -47,6 +47,10 @@ type EventData struct {
 	// Webhook is, for a change of a webhook subscription, the subscription
 	// after it (without its secret).
 	Webhook *Webhook `json:"webhook,omitempty"`
+	// Evaluation is, for an evaluation result, the result.
+	Evaluation *Evaluation `json:"evaluation,omitempty"`
+	// Benchmark is, for a change of the benchmarks catalogue, the benchmark.
+	Benchmark *Benchmark `json:"benchmark,omitempty"`
 }
 
 // EventList is one page of events, in sequence order.

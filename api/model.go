@@ -145,6 +145,22 @@ type Governance struct {
 	Exemptions []Exemption `json:"exemptions,omitempty"`
 	// Review, when pending, holds the model for a governor's review.
 	Review *Review `json:"review,omitempty"`
+	// Regressions flag the benchmarks on which the model's latest result
+	// is worse than the one before it by more than the noise; a later
+	// result that is not worse clears the flag.
+	Regressions []RegressionFlag `json:"regressions,omitempty"`
+}
+
+// RegressionFlag marks a benchmark metric on which a model regressed.
+type RegressionFlag struct {
+	Benchmark  string    `json:"benchmark"`
+	Metric     string    `json:"metric"`
+	Evaluation string    `json:"evaluation"`
+	Previous   string    `json:"previous"`
+	Before     float64   `json:"before"`
+	After      float64   `json:"after"`
+	Threshold  float64   `json:"threshold"`
+	Since      time.Time `json:"since"`
 }
 
 // Lifecycle is the server-owned lifecycle block of a model.

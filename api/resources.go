@@ -33,6 +33,9 @@ const (
 	ActionIdentity Action = "identity"
 	// ActionReview clears a model's near-duplicate review.
 	ActionReview Action = "review"
+	// ActionEvaluation records what an evaluation result did to a model:
+	// a regression flagged, or cleared by a better result.
+	ActionEvaluation Action = "evaluation"
 )
 
 // Revision is one immutable entry of a model's history: the whole document

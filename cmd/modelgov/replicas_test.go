@@ -172,6 +172,34 @@ func TestReplicasShareOneRegistry(t *testing.T) {
 		t.Errorf("audit verify through B printed %q", out)
 	}
 
+	// A token revoked through A stops authenticating on B at once (B keeps
+	// tokens it read for up to a second, and forgets them on A's commit).
+	tok, err := ca.CreateToken(ctx, api.TokenRequest{Name: "ci-bot", Roles: []string{api.RoleViewer}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bot, err := client.New(b.URL, client.WithToken(tok.Token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bot.WhoAmI(ctx); err != nil {
+		t.Fatalf("the new token on B: %v", err)
+	}
+	if _, err := ca.RevokeToken(ctx, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	revoked := time.Now()
+	for {
+		_, err := bot.WhoAmI(ctx)
+		if client.StatusOf(err) == http.StatusUnauthorized {
+			break
+		}
+		if time.Since(revoked) > time.Second {
+			t.Fatalf("a token revoked through A still authenticates on B a second later: %v", err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+
 	// A change through A reaches a watcher on B within a second.
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()

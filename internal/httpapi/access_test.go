@@ -186,6 +186,9 @@ var (
 	modelCarers  = []string{api.RoleMaintainer, api.RoleGovernor, api.RoleAdmin}
 	governing    = []string{api.RoleGovernor, api.RoleAdmin}
 	adminOnly    = []string{api.RoleAdmin}
+	// evaluating record evaluation results; cataloguing add benchmarks.
+	evaluating  = []string{api.RoleEvaluator, api.RoleAdmin}
+	cataloguing = []string{api.RoleEvaluator, api.RoleGovernor, api.RoleAdmin}
 )
 
 // accessTable is who may call each route, and a meaningful request for it.
@@ -400,6 +403,47 @@ func accessTable() map[string]routeAccess {
 		"POST /v1/webhooks/{id}/deliveries/{delivery}/redeliver": {roles: adminOnly, limited: true, prep: func(c *cell) cellRequest {
 			id, d := c.delivery()
 			return get(fmt.Sprintf("/v1/webhooks/%s/deliveries/%d/redeliver", id, d), "/v1/webhooks/wh_0000000000000000/deliveries/1/redeliver")
+		}},
+
+		"POST /v1/benchmarks": {roles: cataloguing, prep: func(c *cell) cellRequest {
+			// other: the same benchmark again, which is in the catalogue.
+			taken := quiz(c.benchmark())
+			return cellRequest{path: "/v1/benchmarks", body: mustJSON(c.t, quiz(c.id("new-quiz"))),
+				other: &cellRequest{path: "/v1/benchmarks", body: mustJSON(c.t, taken)}}
+		}},
+		"GET /v1/benchmarks": {roles: anyRole, prep: func(c *cell) cellRequest {
+			c.benchmark()
+			return get("/v1/benchmarks", "")
+		}},
+		"GET /v1/benchmarks/{name...}": {roles: anyRole, prep: func(c *cell) cellRequest {
+			return get("/v1/benchmarks/"+c.benchmark()+"?version=1", "/v1/benchmarks/"+c.id("missing"))
+		}},
+		"POST /v1/models/{provider}/{model}/evaluations": {roles: evaluating, prep: func(c *cell) cellRequest {
+			body := mustJSON(c.t, result(c.benchmark(), 0.7, 0.01, time.Now().Add(-time.Hour)))
+			return cellRequest{path: "/v1/models/" + c.model("base") + "/evaluations", body: body,
+				other: &cellRequest{path: "/v1/models/" + missing(c) + "/evaluations", body: body}}
+		}},
+		"GET /v1/models/{provider}/{model}/evaluations": {roles: anyRole, prep: func(c *cell) cellRequest {
+			id, bench, _ := c.evaluation("base")
+			return get("/v1/models/"+id+"/evaluations?benchmark="+bench+"&valid=true", "/v1/models/"+missing(c)+"/evaluations")
+		}},
+		"POST /v1/evaluations:batch": {roles: evaluating, prep: func(c *cell) cellRequest {
+			bench := c.id("batch-quiz")
+			return cellRequest{path: "/v1/evaluations:batch", body: batch(c.t, c.model("base"), bench),
+				other: &cellRequest{path: "/v1/evaluations:batch", body: batch(c.t, missing(c), bench)}}
+		}},
+		"GET /v1/evaluations/{id}": {roles: anyRole, prep: func(c *cell) cellRequest {
+			_, _, ev := c.evaluation("base")
+			return get("/v1/evaluations/"+ev, "/v1/evaluations/ev_0000000000000000")
+		}},
+		"GET /v1/leaderboards/{name...}": {roles: anyRole, prep: func(c *cell) cellRequest {
+			_, bench, _ := c.evaluation("base")
+			return get("/v1/leaderboards/"+bench+"?metric=acc", "/v1/leaderboards/"+c.id("missing"))
+		}},
+		"GET /v1/compare": {roles: anyRole, prep: func(c *cell) cellRequest {
+			a, _, _ := c.evaluation("a")
+			b, _, _ := c.evaluation("b")
+			return get("/v1/compare?a="+a+"&b="+b, "/v1/compare?a="+a+"&b="+missing(c))
 		}},
 
 		"GET /v1/whoami": {roles: anyRole, prep: func(c *cell) cellRequest { return get("/v1/whoami", "") }},
@@ -1321,8 +1365,10 @@ func TestSecretsNeverLogged(t *testing.T) {
 }
 
 // TestReadersWriteNothing: an evaluator and a viewer are refused every
-// write route (403), and their attempts leave no trace in the audit log;
-// the dry runs of the policy, which write nothing, are theirs too.
+// write route (403) but the ones the table lets them use (an evaluator
+// records evaluation results and adds benchmarks), and their attempts
+// leave no trace in the audit log; the dry runs of the policy, which write
+// nothing, are theirs too.
 func TestReadersWriteNothing(t *testing.T) {
 	s := newTestServer(t, serverConfig{})
 	readers := map[string]string{
@@ -1340,6 +1386,9 @@ func TestReadersWriteNothing(t *testing.T) {
 		}
 		writes++
 		for role, token := range readers {
+			if slices.Contains(row.roles, role) {
+				continue // evaluators record results and add benchmarks
+			}
 			req := row.prep(newCell(t, s))
 			size := s.auditSize(t)
 			code, _, body := s.send(t, r.Method, req.path, req.body, append(withToken(token), req.header...)...)

@@ -27,6 +27,7 @@ import (
 
 	"github.com/hivellm/modelgov/api"
 	"github.com/hivellm/modelgov/internal/audit"
+	"github.com/hivellm/modelgov/internal/httpapi"
 	"github.com/hivellm/modelgov/internal/policy"
 	"github.com/hivellm/modelgov/internal/registry"
 	"github.com/hivellm/modelgov/internal/store"
@@ -882,6 +883,18 @@ func TestAuditEveryWriteRouteIsRecorded(t *testing.T) {
 			}},
 		{route: "DELETE /v1/webhooks/{id}", actions: []string{"webhook.delete"},
 			prepare: func(st *step) { st.path, st.target = "/v1/webhooks/"+webhookID, "webhook/"+webhookID }},
+		// The catalogue and the results are not model writes: an entry each,
+		// the results' of their model.
+		{route: "POST /v1/benchmarks", path: "/v1/benchmarks", body: mustJSON(t, quiz("hivellm/quiz")),
+			actions: []string{"benchmark.create"}, target: "benchmark/hivellm/quiz@1"},
+		{route: "POST /v1/models/{provider}/{model}/evaluations", path: "/v1/models/a/b/evaluations",
+			body: mustJSON(t, result("hivellm/quiz", 0.7, 0.01, time.Now().Add(-2*time.Hour))), actions: []string{"evaluation.record"}, target: "a/b"},
+		{route: "POST /v1/evaluations:batch", path: "/v1/evaluations:batch",
+			body: mustJSON(t, httpapi.EvaluationBatch{Results: []httpapi.BatchResult{
+				{ModelID: "a/b", ResultRequest: result("hivellm/quiz", 0.72, 0.01, time.Now().Add(-time.Hour))},
+				{ModelID: "e/f", ResultRequest: result("hivellm/quiz", 0.6, 0.01, time.Now().Add(-time.Hour))},
+			}}),
+			actions: []string{"evaluation.record", "evaluation.record"}, target: "e/f"},
 	}
 	walked := map[string]bool{}
 	for _, st := range allowed {

@@ -49,6 +49,10 @@ var (
 	governors = Access{Roles: []string{api.RoleAdmin, api.RoleGovernor}}
 	// admins manage tokens.
 	admins = Access{Roles: []string{api.RoleAdmin}}
+	// evaluators record evaluation results.
+	evaluators = Access{Roles: []string{api.RoleAdmin, api.RoleEvaluator}}
+	// cataloguers add benchmarks: evaluators, and governors.
+	cataloguers = Access{Roles: []string{api.RoleAdmin, api.RoleGovernor, api.RoleEvaluator}}
 )
 
 // limited returns a copy of a that counts against the rate limit.

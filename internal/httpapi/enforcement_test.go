@@ -35,6 +35,15 @@ var notModelWrites = map[string]bool{
 	"POST /v1/webhooks/{id}/enable":                          true,
 	"POST /v1/webhooks/{id}/disable":                         true,
 	"POST /v1/webhooks/{id}/deliveries/{delivery}/redeliver": true,
+	// Evaluation results and the benchmarks catalogue are judged by the
+	// caller's roles (evaluators, and governors for the catalogue), not by
+	// the bundle: a result is a measurement, not a change of a model. The
+	// model changes a result causes (a regression flag set or cleared, a
+	// compliance re-check) are the registry's own marks, made as
+	// system:modelgov.
+	"POST /v1/benchmarks":                            true,
+	"POST /v1/models/{provider}/{model}/evaluations": true,
+	"POST /v1/evaluations:batch":                     true,
 }
 
 // TestNoWriteRouteSkipsThePolicy walks every registered write route with a

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -440,6 +441,24 @@ func TestOpenAPIContract(t *testing.T) {
 		}
 	}
 
+	// Evaluation results: the first is signed by gpt-5's identity key.
+	at := func(d time.Duration) string {
+		return time.Now().Add(-d).UTC().Truncate(time.Second).Format(time.RFC3339)
+	}
+	signedResult := api.ResultRequest{Benchmark: "hellaswag", BenchmarkVersion: "1",
+		Values: []api.MetricValue{{Metric: "acc_norm", Value: 0.81, Stderr: ptr(0.004)}, {Metric: "acc", Value: 0.78}},
+		NShot:  ptr(10), Settings: map[string]any{"batch_size": "auto", "limit": nil}, Harness: "lm-evaluation-harness",
+		HarnessVersion: "0.4.5", EvaluatedAt: time.Now().Add(-72 * time.Hour).UTC().Truncate(time.Second),
+		ArtifactDigest: "sha256:" + strings.Repeat("ab", 32), Source: "results_2025-08-07.json"}
+	msg, err := api.EvaluationMessage("openai/gpt-5", signedResult)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signedResult.Signature, signedResult.KeyID = sign(t, key, msg), key.Public().KeyID()
+	const hellaswag = `{"name": "hellaswag", "version": "1", "task": "multiple_choice", "source": "https://rowanzellers.com/hellaswag",
+	  "metrics": [{"name": "acc_norm", "direction": "higher", "min": 0, "max": 1, "description": "length-normalised accuracy"},
+	              {"name": "acc", "direction": "higher", "min": 0, "max": 1}]}`
+
 	steps := []contractStep{
 		{name: "health", method: "GET", path: "/healthz", status: 200},
 		{name: "readiness", method: "GET", path: "/readyz", status: 200},
@@ -647,6 +666,77 @@ func TestOpenAPIContract(t *testing.T) {
 			body: `{"target": "openai/gpt-0"}`},
 		{name: "alias named like a model", method: "PUT", path: "/v1/aliases/openai/gpt-5", header: jsonHeader, status: 409,
 			body: `{"target": "qwen/qwen3-235b"}`},
+
+		{name: "create a benchmark", method: "POST", path: "/v1/benchmarks", status: 201, header: jsonHeader, body: hellaswag,
+			check: func(t *testing.T, resp *http.Response, body []byte) {
+				hasHeader("Location", "/v1/benchmarks/hellaswag?version=1")(t, resp, body)
+				contains(`"created_by":"admin"`)(t, resp, body)
+			}},
+		{name: "the same benchmark again", method: "POST", path: "/v1/benchmarks", status: 200, header: jsonHeader, body: hellaswag},
+		{name: "a benchmark version with other metrics", method: "POST", path: "/v1/benchmarks", status: 409, header: jsonHeader,
+			body: `{"name": "hellaswag", "version": "1", "metrics": [{"name": "acc", "direction": "higher"}]}`},
+		{name: "a benchmark metric without a direction", method: "POST", path: "/v1/benchmarks", status: 422, header: jsonHeader, badRequest: true,
+			body: `{"name": "arc", "version": "1", "metrics": [{"name": "acc", "direction": "up"}]}`, check: contains(`"pointer":"/metrics/0/direction"`)},
+		{name: "list benchmarks", method: "GET", path: "/v1/benchmarks", status: 200, check: contains(`"name":"hellaswag"`)},
+		{name: "get a benchmark", method: "GET", path: "/v1/benchmarks/hellaswag?version=1", status: 200, check: contains(`"direction":"higher"`)},
+		{name: "unknown benchmark", method: "GET", path: "/v1/benchmarks/hivellm%2Fnothing", status: 404},
+		{name: "record a signed result", method: "POST", path: "/v1/models/openai/gpt-5/evaluations", status: 201, header: jsonHeader,
+			body: string(mustJSON(t, signedResult)),
+			check: func(t *testing.T, resp *http.Response, body []byte) {
+				contains(`"signed_by":"openai/gpt-5"`, `"evaluator":"admin"`)(t, resp, body)
+				capture("evaluation", `"id":"`)(t, resp, body)
+				hasHeader("Location", "/v1/evaluations/"+vars["evaluation"])(t, resp, body)
+			}},
+		{name: "correct a result", method: "POST", path: "/v1/models/openai/gpt-5/evaluations", status: 201, header: jsonHeader,
+			body: `{"benchmark": "hellaswag", "benchmark_version": "1", "values": [{"metric": "acc_norm", "value": 0.82, "stderr": 0.004}],
+			  "evaluated_at": "` + signedResult.EvaluatedAt.Format(time.RFC3339) + `", "supersedes": "{evaluation}", "notes": "rescored"}`,
+			check: contains(`"supersedes":"`)},
+		{name: "correct a corrected result", method: "POST", path: "/v1/models/openai/gpt-5/evaluations", status: 409, header: jsonHeader,
+			body: `{"benchmark": "hellaswag", "benchmark_version": "1", "values": [{"metric": "acc_norm", "value": 0.83}],
+			  "evaluated_at": "` + signedResult.EvaluatedAt.Format(time.RFC3339) + `", "supersedes": "{evaluation}"}`},
+		{name: "a regression", method: "POST", path: "/v1/models/openai/gpt-5/evaluations", status: 201, header: jsonHeader,
+			body:  `{"benchmark": "hellaswag", "benchmark_version": "1", "values": [{"metric": "acc_norm", "value": 0.70, "stderr": 0.004}], "evaluated_at": "` + at(24*time.Hour) + `"}`,
+			check: contains(`"regression":{"metric":"acc_norm"`, `"before":0.82`)},
+		{name: "a model flagged", method: "GET", path: "/v1/models/openai/gpt-5", status: 200,
+			check: contains(`"regressions":[{"benchmark":"hellaswag","metric":"acc_norm"`)},
+		{name: "a result of an unknown benchmark", method: "POST", path: "/v1/models/openai/gpt-5/evaluations", status: 422, header: jsonHeader,
+			body:  `{"benchmark": "arc", "benchmark_version": "1", "values": [{"metric": "acc", "value": 0.5}], "evaluated_at": "` + at(time.Hour) + `"}`,
+			check: contains(`"pointer":"/benchmark"`)},
+		{name: "a result without values", method: "POST", path: "/v1/models/openai/gpt-5/evaluations", status: 422, header: jsonHeader, badRequest: true,
+			body:  `{"benchmark": "hellaswag", "benchmark_version": "1", "values": [], "evaluated_at": "` + at(time.Hour) + `"}`,
+			check: contains(`"pointer":"/values"`)},
+		{name: "a result of an unknown model", method: "POST", path: "/v1/models/openai/gpt-0/evaluations", status: 404, header: jsonHeader,
+			body: `{"benchmark": "hellaswag", "benchmark_version": "1", "values": [{"metric": "acc", "value": 0.5}], "evaluated_at": "` + at(time.Hour) + `"}`},
+		{name: "record a batch", method: "POST", path: "/v1/evaluations:batch", status: 201, header: jsonHeader,
+			body: `{"benchmarks": [{"name": "mmlu", "version": "1", "metrics": [{"name": "acc", "direction": "higher", "min": 0, "max": 1}]}],
+			  "results": [
+			    {"model_id": "openai/gpt-5", "benchmark": "mmlu", "benchmark_version": "1", "values": [{"metric": "acc", "value": 0.9, "stderr": 0.003}], "evaluated_at": "` + at(2*time.Hour) + `"},
+			    {"model_id": "qwen/qwen3-235b", "benchmark": "mmlu", "benchmark_version": "1", "values": [{"metric": "acc", "value": 0.85, "stderr": 0.003}], "evaluated_at": "` + at(2*time.Hour) + `"}]}`,
+			check: contains(`"model_id":"qwen/qwen3-235b"`)},
+		{name: "a batch with a bad result", method: "POST", path: "/v1/evaluations:batch", status: 422, header: jsonHeader,
+			body: `{"results": [
+			    {"model_id": "openai/gpt-5", "benchmark": "mmlu", "benchmark_version": "1", "values": [{"metric": "acc", "value": 0.9}], "evaluated_at": "` + at(time.Hour) + `"},
+			    {"model_id": "qwen/qwen3-235b", "benchmark": "mmlu", "benchmark_version": "1", "values": [{"metric": "acc", "value": 1.5}], "evaluated_at": "` + at(time.Hour) + `"}]}`,
+			// (The registry's own checks of a batch's results, in its
+			// transaction, point into the result, not into the batch.)
+			check: contains(`"pointer":"/`, `/values/0/value"`)},
+		{name: "history", method: "GET", path: "/v1/models/openai/gpt-5/evaluations?benchmark=hellaswag&version=1&page_size=1", status: 200,
+			check: contains(`"next_page_token":"`, `"benchmark":"hellaswag"`)},
+		{name: "valid history in a time range", method: "GET", path: "/v1/models/openai/gpt-5/evaluations?valid=true&since=" + url.QueryEscape(at(100*time.Hour)) +
+			"&until=" + url.QueryEscape(at(0)), status: 200, check: lacks(`"superseded_by"`)},
+		{name: "history with a bad filter", method: "GET", path: "/v1/models/openai/gpt-5/evaluations?valid=maybe", status: 400, badRequest: true},
+		{name: "get a result", method: "GET", path: "/v1/evaluations/{evaluation}", status: 200, check: contains(`"superseded_by":"ev_`, `"key_id":"`)},
+		{name: "unknown result", method: "GET", path: "/v1/evaluations/ev_0000000000000000", status: 404},
+		{name: "leaderboard", method: "GET", path: "/v1/leaderboards/hellaswag?version=1&metric=acc_norm&role=general&status=active&offset=0&page_size=10", status: 200,
+			check: contains(`"rank":1,"model_id":"openai/gpt-5","role":"general","status":"active","value":0.7`)},
+		{name: "leaderboard of an unknown metric", method: "GET", path: "/v1/leaderboards/hellaswag?metric=f1", status: 404},
+		{name: "leaderboard of a bad role", method: "GET", path: "/v1/leaderboards/hellaswag?role=emperor", status: 400, badRequest: true},
+		{name: "compare", method: "GET", path: "/v1/compare?a=openai%2Fgpt-5&b=qwen%2Fqwen3-235b", status: 200,
+			check: contains(`"benchmark":"mmlu"`, `"better":"openai/gpt-5"`, `"difference":`)},
+		{name: "compare one model", method: "GET", path: "/v1/compare?a=openai%2Fgpt-5", status: 400, badRequest: true},
+		{name: "evaluation events", method: "GET", path: "/v1/events?type=io.modelgov.benchmark.created,io.modelgov.evaluation.recorded,io.modelgov.evaluation.regressed&page_size=100", status: 200,
+			check: contains(`"type":"io.modelgov.benchmark.created"`, `"type":"io.modelgov.evaluation.recorded"`, `"type":"io.modelgov.evaluation.regressed"`,
+				`"subject":"benchmark/hellaswag@1"`, `"evaluation":{"id":"`)},
 
 		{name: "activate a policy", method: "POST", path: "/v1/policies/2/activate", status: 200,
 			check: contains(`"active":true`)},

@@ -195,6 +195,16 @@ func New(cfg Config) (*Server, error) {
 	s.handle("DELETE /v1/aliases/{namespace}/{name}", governors, s.deleteAlias)
 	s.handle("GET /v1/aliases/{namespace}/{name}/history", readers, s.aliasHistory)
 
+	s.handle("POST /v1/benchmarks", cataloguers, s.createBenchmark)
+	s.handle("GET /v1/benchmarks", readers, s.listBenchmarks)
+	s.handle("GET /v1/benchmarks/{name...}", readers, s.getBenchmark)
+	s.handle("POST /v1/models/{provider}/{model}/evaluations", evaluators, s.recordEvaluation)
+	s.handle("GET /v1/models/{provider}/{model}/evaluations", readers, s.listEvaluations)
+	s.handle("POST /v1/evaluations:batch", evaluators, s.recordEvaluations)
+	s.handle("GET /v1/evaluations/{id}", readers, s.getEvaluation)
+	s.handle("GET /v1/leaderboards/{name...}", readers, s.leaderboard)
+	s.handle("GET /v1/compare", readers, s.compare)
+
 	s.handle("GET /v1/events", readers, s.listEvents)
 	s.handle("GET /v1/watch", readers, s.watch)
 

@@ -30,7 +30,25 @@ func withinBounds(in *Input) bool {
 			return false
 		}
 	}
-	return modelWithinBounds(in.Model) && modelWithinBounds(in.Old)
+	return modelWithinBounds(in.Model) && modelWithinBounds(in.Old) && evalsWithinBounds(in.Facts.Evals)
+}
+
+// evalsWithinBounds reports whether evals is within evalsShape.
+func evalsWithinBounds(ev map[string]map[string]Score) bool {
+	if len(ev) > MaxEvalBenchmarks {
+		return false
+	}
+	for b, metrics := range ev {
+		if len(b) > maxBenchmarkName || len(metrics) > MaxBenchmarkMetrics {
+			return false
+		}
+		for m := range metrics {
+			if len(m) > maxMetricName {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // modelWithinBounds reports whether m is within modelShape: whether every

@@ -33,7 +33,16 @@ type Program struct {
 	validation     []*rule
 	classification map[api.Role][]*rule
 	transitions    []*rule
+	// usesEvals is set when a rule reads the variable evals, which the
+	// registry then loads for every decision and check.
+	usesEvals bool
 }
+
+// UsesEvals reports whether a rule of the bundle reads the variable evals
+// (the model's latest evaluation scores), so that the registry knows to
+// load them into Facts.Evals and to re-check a model when a result is
+// recorded.
+func (p *Program) UsesEvals() bool { return p.usesEvals }
 
 // rule is a compiled rule of any section.
 type rule struct {
@@ -145,6 +154,7 @@ func Compile(b *Bundle, version int64) (*Program, error) {
 	if len(c.fields) > 0 {
 		return nil, errs.InvalidFields("the policy bundle does not compile", c.fields)
 	}
+	p.usesEvals = c.usesEvals
 	return p, nil
 }
 
@@ -170,6 +180,19 @@ type compiler struct {
 	params map[string]any
 	fold   *cel.StaticOptimizer
 	fields []api.FieldError
+	// usesEvals is set when an expression reads the variable evals.
+	usesEvals bool
+}
+
+// readsIdent reports whether expression e refers to the variable name.
+func readsIdent(e ast.Expr, name string) bool {
+	found := false
+	ast.PostOrderVisit(e, ast.NewExprVisitor(func(x ast.Expr) {
+		if x.Kind() == ast.IdentKind && x.AsIdent() == name {
+			found = true
+		}
+	}))
+	return found
 }
 
 func newCompiler(params map[string]any) (*compiler, error) {
@@ -200,6 +223,7 @@ func newEnv() (*cel.Env, error) {
 		cel.Variable("request", dynMap),
 		cel.Variable("params", dynMap),
 		cel.Variable("registry", dynMap),
+		cel.Variable("evals", dynMap),
 		cel.Variable("now", cel.TimestampType),
 		ext.Strings(),
 		ext.Bindings(),
@@ -257,6 +281,9 @@ func (c *compiler) expression(at, src string, want *cel.Type) (cel.Program, cel.
 		return nil, nil, nil
 	}
 	reads := c.shapes.selections(checked.NativeRep().Expr())
+	if readsIdent(checked.NativeRep().Expr(), "evals") {
+		c.usesEvals = true
+	}
 	bad := false
 	for _, sel := range reads {
 		if msg := c.shapes.check(sel); msg != "" {

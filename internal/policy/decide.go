@@ -241,6 +241,7 @@ func (e *evaluation) activation() *activation {
 		r.role = string(in.Model.Role())
 	}
 	a.registryObj.self, a.registryObj.facts = &a.registryObj, in.Facts
+	a.evalFacts = in.Facts.Evals
 	e.vars = a
 	return a
 }
@@ -253,6 +254,27 @@ type activation struct {
 	modelObj, oldObj modelObject
 	requestObj       requestObject
 	registryObj      registryObject
+	// evals is built from evalFacts when a rule first reads it.
+	evals     map[string]any
+	evalFacts map[string]map[string]Score
+}
+
+// evalsValue is the variable evals: for each benchmark, for each metric, a
+// map of value, stderr (when known), evaluated_at and evaluation.
+func evalsValue(ev map[string]map[string]Score) map[string]any {
+	out := make(map[string]any, len(ev))
+	for b, metrics := range ev {
+		m := make(map[string]any, len(metrics))
+		for name, sc := range metrics {
+			v := map[string]any{"value": sc.Value, "evaluated_at": types.Timestamp{Time: sc.EvaluatedAt}, "evaluation": sc.Evaluation}
+			if sc.HasStderr {
+				v["stderr"] = sc.Stderr
+			}
+			m[name] = v
+		}
+		out[b] = m
+	}
+	return out
 }
 
 // ResolveName implements interpreter.Activation.
@@ -268,6 +290,11 @@ func (a *activation) ResolveName(name string) (any, bool) {
 		return a.params, true
 	case "registry":
 		return &a.registryObj, true
+	case "evals":
+		if a.evals == nil {
+			a.evals = evalsValue(a.evalFacts)
+		}
+		return a.evals, true
 	case "now":
 		return a.now, true
 	}

@@ -382,7 +382,7 @@ func TestDecideResultOrder(t *testing.T) {
 		"classification.general/general-not-small-variant", "classification.general/general-parameters",
 		"classification.general/general-estimated-size-confirmed", "classification.general/general-verified-identity",
 		"classification.general/general-endorsements", "classification.general/general-review-cleared",
-		"transitions/lifecycle-approval", "transitions/review-before-approval"}
+		"classification.general/general-min-scores", "transitions/lifecycle-approval", "transitions/review-before-approval"}
 	if !slices.Equal(got, want) {
 		t.Errorf("results = %v\nwant      %v", got, want)
 	}

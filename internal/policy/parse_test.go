@@ -206,7 +206,7 @@ func TestDefaultBundle(t *testing.T) {
 		t.Fatalf("Compile: %v %+v", err, fieldsOf(err))
 	}
 	want := []string{"general-size-class", "general-not-small-variant", "general-parameters", "general-estimated-size-confirmed",
-		"general-verified-identity", "general-endorsements", "general-review-cleared",
+		"general-verified-identity", "general-endorsements", "general-review-cleared", "general-min-scores",
 		"size-class-matches-parameters", "lifecycle-approval", "review-before-approval", "lifecycle-suspend-archive",
 		"lifecycle-lift-suspension",
 		"last-active-general", "classify-by-governor", "exempt-by-governor", "identity-governed"}

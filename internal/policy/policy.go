@@ -183,6 +183,21 @@ type Facts struct {
 	// that endorses the judged model, by model id. An endorsement by a
 	// model missing from it never counts (see CountedEndorsements).
 	Endorsers map[string]Endorser
+	// Evals is the judged model's latest valid score of each metric of
+	// each benchmark, by benchmark name then metric (the variable evals).
+	// The registry loads it when the bundle reads evals (UsesEvals).
+	Evals map[string]map[string]Score
+}
+
+// Score is a model's latest valid value of a benchmark's metric.
+type Score struct {
+	Value float64
+	// Stderr is the standard error; HasStderr says whether it is known.
+	Stderr      float64
+	HasStderr   bool
+	EvaluatedAt time.Time
+	// Evaluation is the id of the result it comes from.
+	Evaluation string
 }
 
 // Endorser is what the registry knows of a model that endorses another, at

@@ -209,7 +209,27 @@ func newShapes(params map[string]any) shapes {
 		"request":  requestShape(),
 		"params":   valueShape(params),
 		"registry": registryShape(),
+		"evals":    evalsShape(),
 	}
+}
+
+// Bounds of the variable evals: the benchmarks of one model, the metrics
+// of one benchmark, and the lengths of their names (the registry's own
+// limits on benchmark and metric names).
+const (
+	MaxEvalBenchmarks   = 1024
+	MaxBenchmarkMetrics = 64
+	maxBenchmarkName    = 160
+	maxMetricName       = 64
+)
+
+// evalsShape is the shape of the CEL variable evals: the model's latest
+// score of each metric of each benchmark.
+func evalsShape() *shape {
+	score := objectShape(map[string]*shape{"value": scalarShape(), "stderr": scalarShape(), "evaluated_at": scalarShape(),
+		"evaluation": stringShape(64)})
+	return freeMapShape(MaxEvalBenchmarks, stringShape(maxBenchmarkName),
+		freeMapShape(MaxBenchmarkMetrics, stringShape(maxMetricName), score))
 }
 
 // EstimateSize implements cost.Estimator: the size bound of a value the

@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -42,7 +43,8 @@ func EventTypes() []string {
 	return []string{EventModelCreated, EventModelUpdated, EventModelDeleted, EventModelLifecycleChanged, EventModelClassified,
 		EventModelComplianceChanged, EventModelExempted, EventModelReviewCleared, EventIdentityVerified, EventIdentityRevoked,
 		EventIdentityChanged, EventPolicyUploaded, EventPolicyActivated, EventAliasMoved, EventAliasDeleted, EventTokenCreated,
-		EventTokenRevoked, EventWebhookCreated, EventWebhookDeleted, EventWebhookEnabled, EventWebhookDisabled}
+		EventTokenRevoked, EventWebhookCreated, EventWebhookDeleted, EventWebhookEnabled, EventWebhookDisabled,
+		EventBenchmarkCreated, EventEvaluationRecorded, EventEvaluationRegressed}
 }
 
 // eventTypes maps an audited action to its event type; model.identity
@@ -72,6 +74,15 @@ var eventTypes = map[string]string{
 
 // eventType names the event of an allowed, audited change.
 func eventType(e *audit.Entry, before, after *api.Model) string {
+	if e.Action == auditActionEvaluationFlag {
+		// A new regression flag; otherwise one cleared, an update.
+		for _, f := range regressionsOf(after) {
+			if !slices.ContainsFunc(regressionsOf(before), func(g api.RegressionFlag) bool { return g.Evaluation == f.Evaluation }) {
+				return EventEvaluationRegressed
+			}
+		}
+		return EventModelUpdated
+	}
 	if e.Action != auditAction(api.ActionIdentity) {
 		if t, ok := eventTypes[e.Action]; ok {
 			return t
@@ -85,6 +96,13 @@ func eventType(e *audit.Entry, before, after *api.Model) string {
 		return EventIdentityVerified
 	}
 	return EventIdentityChanged
+}
+
+func regressionsOf(m *api.Model) []api.RegressionFlag {
+	if m == nil || m.Governance == nil {
+		return nil
+	}
+	return m.Governance.Regressions
 }
 
 func identityStatus(m *api.Model) string {
@@ -145,7 +163,11 @@ func (s *Service) EventsChanged() <-chan struct{} { return s.signal.wait() }
 // EventsCommitted wakes the watchers of the event stream for events that
 // another registry process committed to a shared store, as the store tells
 // (PostgreSQL's notifications).
-func (s *Service) EventsCommitted() { s.signal.fire() }
+func (s *Service) EventsCommitted() {
+	// A token revoked there must not authenticate here.
+	s.tokens.clear()
+	s.signal.fire()
+}
 
 // EventQuery selects events, as GET /v1/events does.
 type EventQuery struct {

@@ -207,5 +207,8 @@ func (s *Service) Evaluate(ctx context.Context, req api.EvaluationRequest, c Cal
 		return nil, err
 	}
 	in.Facts.VerifiedGeneralOwners, in.Facts.Endorsers = f.VerifiedGeneralOwners, f.Endorsers
+	if in.Facts.Evals, err = s.evalsFor(ctx, s.store, prog, next); err != nil {
+		return nil, err
+	}
 	return prog.Decide(in), nil
 }

@@ -117,6 +117,9 @@ func (s *Service) decide(ctx context.Context, tx store.Reader, in *policy.Input)
 		return nil, nil, err
 	}
 	in.Facts.VerifiedGeneralOwners, in.Facts.Endorsers = f.VerifiedGeneralOwners, f.Endorsers
+	if in.Facts.Evals, err = s.evalsFor(ctx, tx, prog, in.Model); err != nil {
+		return nil, nil, err
+	}
 	d := prog.Decide(in)
 	if d.Allowed {
 		return prog, d, nil
@@ -314,6 +317,9 @@ func (s *Service) check(ctx context.Context, r store.Reader, prog *policy.Progra
 	if err != nil {
 		return nil, err
 	}
+	if f.Evals, err = s.evalsFor(ctx, r, prog, m); err != nil {
+		return nil, err
+	}
 	return prog.Check(m, now, f), nil
 }
 
@@ -381,21 +387,10 @@ func (s *Service) recheck(ctx context.Context, tx store.Tx, prog *policy.Program
 		if m.Governance != nil {
 			prev = m.Governance.Compliance
 		}
-		var next *api.Compliance
-		switch {
-		case len(failing) == 0:
-			if prev == nil {
-				return nil // complies, as before: the common case costs no copy
-			}
-		case prev != nil && prev.Status == api.NonCompliant:
-			c := *prev
-			c.Failing, c.PolicyVersion = failing, prog.Version()
-			next = &c
-		default:
-			deadline := now.Add(prog.GracePeriod())
-			next = &api.Compliance{Status: api.NonCompliant, Failing: failing, Since: now,
-				Deadline: &deadline, PolicyVersion: prog.Version()}
+		if len(failing) == 0 && prev == nil {
+			return nil // complies, as before: the common case costs no copy
 		}
+		next := nextCompliance(prev, failing, prog, now)
 		if next != nil {
 			report.NonCompliant = append(report.NonCompliant, api.ModelCompliance{ModelID: m.ModelID, Role: m.Role(),
 				Failing: failing, Deadline: next.Deadline})
@@ -425,6 +420,22 @@ func (s *Service) recheck(ctx context.Context, tx store.Tx, prog *policy.Program
 		}
 	}
 	return report, nil
+}
+
+// nextCompliance is a model's standing after a check that found failing:
+// nil when it complies; out of compliance since now with the bundle's grace
+// period, or, when it already was, since then and with its deadline.
+func nextCompliance(prev *api.Compliance, failing []api.RuleResult, prog *policy.Program, now time.Time) *api.Compliance {
+	switch {
+	case len(failing) == 0:
+		return nil
+	case prev != nil && prev.Status == api.NonCompliant:
+		c := *prev
+		c.Failing, c.PolicyVersion = failing, prog.Version()
+		return &c
+	}
+	deadline := now.Add(prog.GracePeriod())
+	return &api.Compliance{Status: api.NonCompliant, Failing: failing, Since: now, Deadline: &deadline, PolicyVersion: prog.Version()}
 }
 
 func ruleIDs(rs []api.RuleResult) string {

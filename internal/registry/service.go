@@ -62,6 +62,7 @@ type Service struct {
 
 	webhookAllowPrivate bool
 	webhookMaxFailures  int
+	tokens              tokenCache
 }
 
 // New returns a Service over cfg.Store.

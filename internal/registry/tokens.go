@@ -228,6 +228,9 @@ func (s *Service) RevokeToken(ctx context.Context, id string, opts WriteOptions)
 		out = &tok
 		return &Result{Outcome: Updated}, nil
 	}})
+	// From here on the token authenticates nothing: no cached copy of it
+	// may.
+	s.tokens.clear()
 	if err != nil {
 		return nil, err
 	}
@@ -243,14 +246,17 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*api.Princip
 	if err != nil {
 		return nil, errs.E(errs.Unauthenticated, "the bearer token is not a modelgov API token (mgv_...)")
 	}
-	t, err := s.store.TokenByHash(ctx, hash)
-	if errs.Is(err, errs.NotFound) {
-		return nil, errs.E(errs.Unauthenticated, "the API token is not valid")
-	}
-	if err != nil {
-		return nil, err
-	}
 	now := s.now()
+	key := [32]byte(hash)
+	t, gen := s.tokens.get(key, now)
+	if t == nil {
+		if t, err = s.store.TokenByHash(ctx, hash); errs.Is(err, errs.NotFound) {
+			return nil, errs.E(errs.Unauthenticated, "the API token is not valid")
+		} else if err != nil {
+			return nil, err
+		}
+		s.tokens.put(key, t, now, gen)
+	}
 	if t.RevokedAt != nil {
 		return nil, errs.E(errs.Unauthenticated, "the API token %s was revoked", t.Prefix)
 	}

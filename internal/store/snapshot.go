@@ -19,6 +19,8 @@ const (
 	KindAliasMove  = "alias_move"
 	KindToken      = "token"
 	KindClaim      = "claim"
+	KindBenchmark  = "benchmark"
+	KindEvaluation = "evaluation"
 	KindAudit      = "audit"
 	KindAuditHash  = "audit_hash"
 	KindEvent      = "event"
@@ -29,7 +31,7 @@ const (
 // Kinds lists every record kind, in the order Export emits them.
 func Kinds() []string {
 	return []string{KindPolicy, KindActivation, KindModel, KindRevision, KindAlias, KindAliasMove, KindToken,
-		KindClaim, KindAudit, KindAuditHash, KindEvent, KindWebhook, KindDelivery}
+		KindClaim, KindBenchmark, KindEvaluation, KindAudit, KindAuditHash, KindEvent, KindWebhook, KindDelivery}
 }
 
 // Record is one item of a whole-store snapshot (Store.Export and
@@ -38,10 +40,13 @@ func Kinds() []string {
 // A snapshot holds everything the registry keeps: the policy bundle
 // versions and every activation, the current model documents, every
 // revision, the current aliases and every move of each, the API tokens,
-// the identity claims, the audit log with its stored tree hashes, the
+// the identity claims, the benchmarks catalogue and the evaluation results
+// (the superseded ones too), the audit log with its stored tree hashes, the
 // event outbox, and the webhook subscriptions with their delivery logs.
 // It leaves out what is ephemeral: identity challenges (a snapshot outlives
-// them), idempotency records and leases.
+// them), idempotency records and leases; and what is derived: the models'
+// latest scores, which Import rebuilds from the valid results of the
+// models it imports.
 type Record struct {
 	Kind string
 
@@ -65,6 +70,10 @@ type Record struct {
 	Token *Token
 	// Claim is an identity claim.
 	Claim *Claim
+	// Benchmark is an entry of the benchmarks catalogue.
+	Benchmark *api.Benchmark
+	// Evaluation is an evaluation result, with its SupersededBy.
+	Evaluation *api.Evaluation
 	// Audit is an audit log entry with its leaf bytes.
 	Audit *AuditRecord
 	// AuditHash is one stored hash of the audit tree.
@@ -120,6 +129,8 @@ func (r *Record) Check() error {
 		{KindAliasMove, r.AliasMove != nil},
 		{KindToken, r.Token != nil},
 		{KindClaim, r.Claim != nil},
+		{KindBenchmark, r.Benchmark != nil},
+		{KindEvaluation, r.Evaluation != nil},
 		{KindAudit, r.Audit != nil},
 		{KindAuditHash, r.AuditHash != nil},
 		{KindEvent, r.Event != nil},

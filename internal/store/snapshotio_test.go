@@ -20,6 +20,7 @@ var t0 = time.Date(2026, 1, 2, 3, 4, 5, 600, time.UTC)
 // encoding would change: JSON with spaces, nil and empty byte strings.
 func sampleRecords() []*store.Record {
 	later := t0.Add(time.Hour)
+	zero, one, stderr := 0.0, 1.0, 0.004
 	var hash [32]byte
 	for i := range hash {
 		hash[i] = byte(i * 7)
@@ -37,6 +38,14 @@ func sampleRecords() []*store.Record {
 		{Kind: store.KindToken, Token: &store.Token{Token: api.Token{ID: "t1", Name: "ci", Roles: []string{}, Prefix: "mgv_t1",
 			CreatedAt: t0, ExpiresAt: &later, RevokedAt: &later, RevokedBy: "admin"}, Hash: []byte{0, 1, 2, 255}}},
 		{Kind: store.KindClaim, Claim: &store.Claim{Kind: store.ClaimKey, Value: "k1", ModelID: "a/b", At: t0}},
+		{Kind: store.KindBenchmark, Benchmark: &api.Benchmark{Name: "hellaswag", Version: "1", Task: "multiple_choice",
+			Metrics:   []api.BenchmarkMetric{{Name: "acc", Direction: api.HigherIsBetter, Min: &zero, Max: &one}, {Name: "ppl", Direction: api.LowerIsBetter}},
+			CreatedAt: t0, CreatedBy: "gov"}},
+		{Kind: store.KindEvaluation, Evaluation: &api.Evaluation{ID: "ev_0000000000000001", ModelID: "a/b",
+			ResultRequest: api.ResultRequest{Benchmark: "hellaswag", BenchmarkVersion: "1",
+				Values:   []api.MetricValue{{Metric: "acc", Value: 0.1 + 0.2, Stderr: &stderr}, {Metric: "ppl", Value: -1.5e-7}},
+				Settings: map[string]any{"batch_size": 8.0, "split": "<validation> & ✓"}, EvaluatedAt: t0},
+			Evaluator: "ci", RecordedAt: later, SupersededBy: "ev_0000000000000002"}},
 		{Kind: store.KindAudit, Audit: &store.AuditRecord{Seq: 0, Time: t0, Principal: "p", Action: "a", Target: "t", Outcome: "o",
 			Leaf: []byte("leaf\x00\xff")}},
 		{Kind: store.KindAuditHash, AuditHash: &store.AuditHash{Index: 3, Hash: hash}},

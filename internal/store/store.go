@@ -60,6 +60,8 @@ type Store interface {
 // Reader is the read side of a store, available both outside and inside a
 // transaction. Outside a transaction each call reads one consistent snapshot.
 type Reader interface {
+	EvaluationReader
+
 	// GetModel returns the current document of the model with that id.
 	// It returns an error of kind errs.NotFound when there is none.
 	GetModel(ctx context.Context, id string) (*api.Model, error)
@@ -182,6 +184,7 @@ type Reader interface {
 // function passed to ReadWrite, and not after it returns.
 type Tx interface {
 	Reader
+	EvaluationWriter
 
 	// PutModel stores m as the current document of m.ModelID, replacing any
 	// previous one, and indexes the fields that queries filter on.

@@ -192,3 +192,71 @@ func TestListQueriesUseIndexes(t *testing.T) {
 		})
 	}
 }
+
+// TestLeaderboardUsesIndex checks the plans PostgreSQL makes for the
+// leaderboard query at planRows scores of a metric, with fresh statistics:
+// a walk of a (…, rank, model_id) index that stops after the page, never a
+// scan and sort of every score of the metric.
+func TestLeaderboardUsesIndex(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, newSchema(t))
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	roles := []api.Role{api.RoleGeneral, api.RoleSpecialist, api.RoleNone, api.RoleExperimental}
+	statuses := []api.Status{api.StatusActive, api.StatusProposed, api.StatusDeprecated}
+	err := s.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
+		for _, b := range []*api.Benchmark{
+			{Name: "hellaswag", Version: "1", Metrics: []api.BenchmarkMetric{{Name: "acc", Direction: api.HigherIsBetter}, {Name: "loss", Direction: api.LowerIsBetter}}},
+			{Name: "arc", Version: "1", Metrics: []api.BenchmarkMetric{{Name: "acc", Direction: api.HigherIsBetter}}},
+		} {
+			if err := tx.PutBenchmark(ctx, b); err != nil {
+				return err
+			}
+		}
+		for i := range planRows {
+			m := &api.Model{SchemaVersion: api.SchemaVersion, ModelID: fmt.Sprintf("p%d/m-%05d", i%10, i), Provider: fmt.Sprintf("p%d", i%10),
+				DisplayName: fmt.Sprint("M ", i), Governance: &api.Governance{Role: roles[i%4]},
+				Lifecycle: &api.Lifecycle{Status: statuses[i%3], Since: now}, ResourceVersion: "1", CreatedAt: &now, UpdatedAt: &now}
+			if err := tx.PutModel(ctx, m); err != nil {
+				return err
+			}
+			for j, bench := range []string{"hellaswag", "arc"} {
+				e := &api.Evaluation{ID: fmt.Sprintf("ev_%d_%05d", j, i), ModelID: m.ModelID, ResultRequest: api.ResultRequest{
+					Benchmark: bench, BenchmarkVersion: "1", EvaluatedAt: now,
+					Values: []api.MetricValue{{Metric: "acc", Value: float64(i%997) / 997}, {Metric: "loss", Value: float64(i%101) / 10}}},
+					Evaluator: "ci", RecordedAt: now}
+				if err := tx.AddEvaluation(ctx, e); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.pool.Exec(ctx, "ANALYZE"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name    string
+		q       store.LeaderboardQuery
+		indexes []string
+	}{
+		{"all", store.LeaderboardQuery{Benchmark: "hellaswag", Version: "1", Metric: "acc"}, []string{"scores_rank"}},
+		{"next page", store.LeaderboardQuery{Benchmark: "hellaswag", Version: "1", Metric: "loss", Offset: 200}, []string{"scores_rank"}},
+		{"role", store.LeaderboardQuery{Benchmark: "hellaswag", Version: "1", Metric: "acc", Role: api.RoleGeneral}, []string{"scores_role_rank"}},
+		{"status", store.LeaderboardQuery{Benchmark: "arc", Version: "1", Metric: "acc", Status: api.StatusActive}, []string{"scores_status_rank"}},
+		{"role and status", store.LeaderboardQuery{Benchmark: "hellaswag", Version: "1", Metric: "acc", Role: api.RoleGeneral,
+			Status: api.StatusActive}, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.q.Limit = 50
+			query, args := leaderboardSQL(tt.q)
+			plan := explain(t, s, query, args)
+			checkPlan(t, tt.name, query, plan, []string{"scores"}, tt.indexes...)
+			if strings.Contains(plan, "Sort") {
+				t.Errorf("%s sorts every score of the metric:\n%s\n%s", tt.name, query, plan)
+			}
+		})
+	}
+}

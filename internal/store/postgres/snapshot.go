@@ -17,7 +17,7 @@ import (
 // snapshotTables are the tables a snapshot fills: Import refuses a store in
 // which any holds a row.
 var snapshotTables = []string{"models", "revisions", "aliases", "alias_revisions", "policies", "policy_activations",
-	"tokens", "identity_claims", "audit_entries", "audit_hashes", "events", "webhooks", "webhook_deliveries"}
+	"tokens", "identity_claims", "benchmarks", "evaluations", "audit_entries", "audit_hashes", "events", "webhooks", "webhook_deliveries"}
 
 // exportStep reads one kind of record. Text keys are ordered COLLATE "C",
 // byte order, as in the SQLite store, so that both export a registry in
@@ -88,6 +88,16 @@ var exportSteps = []exportStep{
 			var c store.Claim
 			err := row.Scan(&c.Kind, &c.Value, &c.ModelID, (*stamp)(&c.At))
 			return &store.Record{Kind: store.KindClaim, Claim: &c}, err
+		}},
+	{"benchmarks", `SELECT doc FROM benchmarks ORDER BY name, version`,
+		func(row pgx.Row) (*store.Record, error) {
+			b, err := scanBenchmark(row)
+			return &store.Record{Kind: store.KindBenchmark, Benchmark: b}, err
+		}},
+	{"evaluations", `SELECT ` + evaluationColumns + ` FROM evaluations ORDER BY id`,
+		func(row pgx.Row) (*store.Record, error) {
+			e, err := scanEvaluation(row)
+			return &store.Record{Kind: store.KindEvaluation, Evaluation: e}, err
 		}},
 	{"audit entries", `SELECT seq, time, principal, action, target, outcome, leaf FROM audit_entries ORDER BY seq`,
 		func(row pgx.Row) (*store.Record, error) {
@@ -230,6 +240,21 @@ var copyTargets = map[string]copyTarget{
 		func(r *store.Record) ([]any, error) {
 			c := r.Claim
 			return []any{string(c.Kind), c.Value, c.ModelID, stamp(c.At)}, nil
+		}},
+	store.KindBenchmark: {"benchmarks", []string{"name", "version", "doc"},
+		func(r *store.Record) ([]any, error) {
+			b := r.Benchmark
+			doc, err := api.Marshal(b)
+			return []any{b.Name, b.Version, doc}, err
+		}},
+	// As AddEvaluation stores a result, superseded_by in its column; the
+	// scores are rebuilt once every result, benchmark and model is in
+	// (rebuildScores).
+	store.KindEvaluation: {"evaluations", []string{"id", "model_id", "benchmark", "version", "evaluated_at", "superseded_by", "doc"},
+		func(r *store.Record) ([]any, error) {
+			e := r.Evaluation
+			doc, err := evaluationDoc(e)
+			return []any{e.ID, e.ModelID, e.Benchmark, e.BenchmarkVersion, stamp(e.EvaluatedAt), e.SupersededBy, doc}, err
 		}},
 	store.KindAudit: {"audit_entries", []string{"seq", "time", "principal", "action", "target", "outcome", "leaf"},
 		func(r *store.Record) ([]any, error) {
@@ -395,7 +420,9 @@ func (c *copyRun) Err() error { return c.err }
 // that COPYs each run of records of one kind into its table. Models are
 // copied with the columns PutModel derives from them, then their labels
 // and capabilities are filled from their documents in two statements.
-// The delivery log's sequence is moved past the imported ids.
+// The delivery log's sequence is moved past the imported ids. The scores,
+// which a snapshot does not hold, are rebuilt from the imported results
+// (rebuildScores).
 func (s *Store) Import(ctx context.Context, next func() (*store.Record, error)) (err error) {
 	select {
 	case s.writer <- struct{}{}:
@@ -430,7 +457,7 @@ func (s *Store) Import(ctx context.Context, next func() (*store.Record, error)) 
 		}
 	}
 	im := &importer{next: next}
-	var models, deliveries, events bool
+	var models, deliveries, events, evaluations bool
 	for {
 		r, err := im.peek()
 		if errors.Is(err, io.EOF) {
@@ -451,9 +478,15 @@ func (s *Store) Import(ctx context.Context, next func() (*store.Record, error)) 
 		models = models || r.Kind == store.KindModel
 		deliveries = deliveries || r.Kind == store.KindDelivery
 		events = events || r.Kind == store.KindEvent
+		evaluations = evaluations || r.Kind == store.KindEvaluation
 	}
 	if models {
 		if err := fillModelIndexes(ctx, tx); err != nil {
+			return err
+		}
+	}
+	if evaluations {
+		if err := rebuildScores(ctx, tx); err != nil {
 			return err
 		}
 	}

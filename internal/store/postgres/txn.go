@@ -78,6 +78,11 @@ func (t *txn) PutModel(ctx context.Context, m *api.Model) error {
 	if err != nil {
 		return fmt.Errorf("postgres: put model %s: %w", m.ModelID, err)
 	}
+	// The leaderboards filter on the role and status of now.
+	if _, err := t.q.Exec(ctx, `UPDATE scores SET role = $1, status = $2 WHERE model_id = $3 AND (role <> $1 OR status <> $2)`,
+		string(m.Role()), string(m.Status()), m.ModelID); err != nil {
+		return fmt.Errorf("postgres: put model %s scores: %w", m.ModelID, err)
+	}
 	if _, err := t.q.Exec(ctx, `DELETE FROM model_labels WHERE model_pk = $1`, pk); err != nil {
 		return fmt.Errorf("postgres: put model %s labels: %w", m.ModelID, err)
 	}
@@ -112,6 +117,10 @@ func (t *txn) DeleteModel(ctx context.Context, id string) error {
 	}
 	if tag.RowsAffected() == 0 {
 		return errs.E(errs.NotFound, "model %s not found", id)
+	}
+	// Its results stay on record; it leaves the leaderboards.
+	if _, err := t.q.Exec(ctx, `DELETE FROM scores WHERE model_id = $1`, id); err != nil {
+		return fmt.Errorf("postgres: delete model %s scores: %w", id, err)
 	}
 	return nil
 }

@@ -10,13 +10,14 @@ import (
 	"strconv"
 
 	"github.com/hivellm/modelgov/api"
+	"github.com/hivellm/modelgov/internal/errs"
 	"github.com/hivellm/modelgov/internal/store"
 )
 
 // snapshotTables are the tables a snapshot fills: Import refuses a store in
 // which any holds a row.
 var snapshotTables = []string{"models", "revisions", "aliases", "alias_revisions", "policies", "policy_activations",
-	"tokens", "identity_claims", "audit_entries", "audit_hashes", "events", "webhooks", "webhook_deliveries"}
+	"tokens", "identity_claims", "benchmarks", "evaluations", "audit_entries", "audit_hashes", "events", "webhooks", "webhook_deliveries"}
 
 type scanner = interface{ Scan(...any) error }
 
@@ -101,6 +102,25 @@ var exportSteps = []exportStep{
 			var err error
 			c.At, err = parseTime(at)
 			return &store.Record{Kind: store.KindClaim, Claim: &c}, err
+		}},
+	{"benchmarks", `SELECT doc FROM benchmarks ORDER BY name, version`,
+		func(sc scanner) (*store.Record, error) {
+			var (
+				b   api.Benchmark
+				doc []byte
+			)
+			if err := sc.Scan(&doc); err != nil {
+				return nil, err
+			}
+			if err := json.Unmarshal(doc, &b); err != nil {
+				return nil, fmt.Errorf("stored benchmark: %w", err)
+			}
+			return &store.Record{Kind: store.KindBenchmark, Benchmark: &b}, nil
+		}},
+	{"evaluations", `SELECT doc, superseded_by FROM evaluations ORDER BY id`,
+		func(sc scanner) (*store.Record, error) {
+			e, err := scanEvaluation(sc)
+			return &store.Record{Kind: store.KindEvaluation, Evaluation: e}, err
 		}},
 	{"audit entries", `SELECT seq, time, principal, action, target, outcome, leaf FROM audit_entries ORDER BY seq`,
 		func(sc scanner) (*store.Record, error) {
@@ -206,7 +226,8 @@ func exportRows(ctx context.Context, conn *sql.Conn, step exportStep, emit func(
 // Import implements store.Store: one write transaction, through the
 // writer's prepared statements. Models go through PutModel, which derives
 // their indexed columns, labels and capabilities; every other record is
-// one row, inserted as it is.
+// one row, inserted as it is. The scores, which a snapshot does not hold,
+// are rebuilt at the end from the imported results (rebuildScores).
 func (s *Store) Import(ctx context.Context, next func() (*store.Record, error)) error {
 	return s.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
 		t := tx.(*txn)
@@ -216,7 +237,7 @@ func (s *Store) Import(ctx context.Context, next func() (*store.Record, error)) 
 		for n := 1; ; n++ {
 			r, err := next()
 			if errors.Is(err, io.EOF) {
-				return nil
+				return t.rebuildScores(ctx)
 			}
 			if err != nil {
 				return fmt.Errorf("sqlite: import: record %d: %w", n, err)
@@ -296,6 +317,26 @@ func (t *txn) importRecord(ctx context.Context, r *store.Record) error {
 		c := r.Claim
 		_, err = t.exec(ctx, `INSERT INTO identity_claims (kind, value, model_id, claimed_at) VALUES (?, ?, ?, ?)`,
 			string(c.Kind), c.Value, c.ModelID, formatTime(c.At))
+	case store.KindBenchmark:
+		b := r.Benchmark
+		var doc []byte
+		if doc, err = api.Marshal(b); err != nil {
+			return err
+		}
+		_, err = t.exec(ctx, `INSERT INTO benchmarks (name, version, doc) VALUES (?, ?, ?)`, b.Name, b.Version, doc)
+	case store.KindEvaluation:
+		// As AddEvaluation stores it, superseded_by in its column, but
+		// without the scores: rebuildScores makes them once every result,
+		// benchmark and model is in.
+		e := r.Evaluation
+		stored := *e
+		stored.SupersededBy = ""
+		var doc []byte
+		if doc, err = api.Marshal(&stored); err != nil {
+			return err
+		}
+		_, err = t.exec(ctx, `INSERT INTO evaluations (id, model_id, benchmark, version, evaluated_at, superseded_by, doc)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, e.ID, e.ModelID, e.Benchmark, e.BenchmarkVersion, formatTime(e.EvaluatedAt), e.SupersededBy, doc)
 	case store.KindAudit:
 		a := r.Audit
 		_, err = t.exec(ctx, `INSERT INTO audit_entries (seq, time, principal, action, target, outcome, leaf)
@@ -331,4 +372,47 @@ func (t *txn) importRecord(ctx context.Context, r *store.Record) error {
 			d.DurationMS, d.Response, d.RedeliveryOf, d.By)
 	}
 	return err
+}
+
+// rebuildScores fills the scores table, empty, from the valid results of
+// the stored models, as AddEvaluation leaves it (offerScores, in the order
+// of the results: the upsert keeps the latest). Import calls it: the
+// scores are derived, never exported. A result whose benchmark is not in
+// the catalogue is refused.
+func (t *txn) rebuildScores(ctx context.Context) error {
+	var id, name, version string
+	err := t.queryRow(ctx, `SELECT e.id, e.benchmark, e.version FROM evaluations e
+		WHERE NOT EXISTS (SELECT 1 FROM benchmarks b WHERE b.name = e.benchmark AND b.version = e.version)
+		ORDER BY e.id LIMIT 1`).Scan(&id, &name, &version)
+	if err == nil {
+		return errs.E(errs.Invalid, "evaluation %s is of benchmark %s version %s, which is not in the catalogue", id, name, version)
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("sqlite: check the benchmarks of the evaluations: %w", err)
+	}
+	benchmarks := map[[2]string]*api.Benchmark{}
+	q := store.EvaluationQuery{Valid: true, Limit: 1000}
+	for {
+		page, err := t.ListEvaluations(ctx, q)
+		if err != nil {
+			return err
+		}
+		for _, e := range page {
+			key := [2]string{e.Benchmark, e.BenchmarkVersion}
+			b := benchmarks[key]
+			if b == nil {
+				if b, err = t.GetBenchmark(ctx, e.Benchmark, e.BenchmarkVersion); err != nil {
+					return err
+				}
+				benchmarks[key] = b
+			}
+			if err := t.offerScores(ctx, e, b); err != nil {
+				return err
+			}
+		}
+		if len(page) < q.Limit {
+			return nil
+		}
+		q.AfterTime, q.AfterID = page[len(page)-1].EvaluatedAt, page[len(page)-1].ID
+	}
 }

@@ -71,6 +71,11 @@ func (t *txn) PutModel(ctx context.Context, m *api.Model) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: put model %s: %w", m.ModelID, err)
 	}
+	// The leaderboards filter on the role and status of now.
+	if _, err := t.exec(ctx, `UPDATE scores SET role = ?, status = ? WHERE model_id = ? AND (role != ? OR status != ?)`,
+		string(m.Role()), string(m.Status()), m.ModelID, string(m.Role()), string(m.Status())); err != nil {
+		return fmt.Errorf("sqlite: put model %s scores: %w", m.ModelID, err)
+	}
 	if _, err := t.exec(ctx, `DELETE FROM model_labels WHERE model_pk = ?`, pk); err != nil {
 		return fmt.Errorf("sqlite: put model %s labels: %w", m.ModelID, err)
 	}
@@ -97,6 +102,10 @@ func (t *txn) DeleteModel(ctx context.Context, id string) error {
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return errs.E(errs.NotFound, "model %s not found", id)
+	}
+	// Its results stay on record; it leaves the leaderboards.
+	if _, err := t.exec(ctx, `DELETE FROM scores WHERE model_id = ?`, id); err != nil {
+		return fmt.Errorf("sqlite: delete model %s scores: %w", id, err)
 	}
 	return nil
 }

@@ -116,6 +116,42 @@ func FillSnapshot(t *testing.T, s store.Store) {
 		return tx.ClaimIdentity(ctx, store.ClaimArtifact, "sha256:ab", gpt.ModelID, t0)
 	})
 
+	// The benchmarks and results: a superseded result, a back-filled older
+	// one, a result of a deleted model (which has no scores), and a
+	// benchmark version without results.
+	hs := NewBenchmark("hellaswag", "1", "acc", "loss")
+	hs.Metrics[0].Description = "accuracy ✓ <b>&</b>"
+	stderr := 0.0042
+	at := func(h int) time.Time { return t0.Add(time.Duration(h) * time.Hour) }
+	evs := []*api.Evaluation{
+		NewEvaluation("ev_00000000000000a1", gpt.ModelID, "hellaswag", "1", at(1), "acc", 0.5, "loss", 2.0),
+		NewEvaluation("ev_00000000000000a2", gpt.ModelID, "hellaswag", "1", at(2), "acc", 0.9, "loss", 1.0),
+		NewEvaluation("ev_00000000000000a3", gpt.ModelID, "hellaswag", "1", at(0), "acc", 0.7),
+		NewEvaluation("ev_00000000000000a4", claude.ModelID, "hellaswag", "1", at(1), "acc", 0.7, "loss", 1.5),
+		NewEvaluation("ev_00000000000000a5", gpt.ModelID, "mmlu_pro", "2", at(3), "acc", 0.1+0.2),
+		NewEvaluation("ev_00000000000000a6", gone.ModelID, "hellaswag", "1", at(4), "acc", 0.99, "loss", 0.1),
+		// A correction of a2, of a run at the same time.
+		NewEvaluation("ev_00000000000000a7", gpt.ModelID, "hellaswag", "1", at(2), "acc", 0.6, "loss", 1.75),
+	}
+	evs[0].Values[0].Stderr = &stderr
+	evs[1].Settings = map[string]any{"batch_size": 8.0, "split": "validation"}
+	nshot := 5
+	evs[1].NShot = &nshot
+	evs[3].Regression = &api.Regression{Metric: "acc", Previous: "ev_0", Before: 0.8, After: 0.7, Threshold: 0.05}
+	write(t, s, func(ctx context.Context, tx store.Tx) error {
+		for _, b := range []*api.Benchmark{hs, NewBenchmark("mmlu_pro", "2", "acc"), NewBenchmark("mmlu_pro", "1", "acc")} {
+			if err := tx.PutBenchmark(ctx, b); err != nil {
+				return err
+			}
+		}
+		for _, e := range evs {
+			if err := tx.AddEvaluation(ctx, e); err != nil {
+				return err
+			}
+		}
+		return tx.SupersedeEvaluation(ctx, "ev_00000000000000a2", "ev_00000000000000a7")
+	})
+
 	write(t, s, func(ctx context.Context, tx store.Tx) error {
 		for i := range int64(5) {
 			rec := auditRecord(t, i, t0.Add(time.Duration(i)*time.Second), "alice", "model.update", gpt.ModelID, "allowed")
@@ -244,6 +280,15 @@ func testSnapshot(open Open) func(*testing.T, store.Store) {
 		}
 		SameRecords(t, Export(t, dst), recs)
 		sameReads(t, src, dst)
+		// The scores, rebuilt from the valid results of the stored models.
+		checkBoard(t, dst, store.LeaderboardQuery{Benchmark: "hellaswag", Version: "1", Metric: "acc"},
+			"anthropic/claude-4", "openai/gpt-5")
+		checkBoard(t, dst, store.LeaderboardQuery{Benchmark: "hellaswag", Version: "1", Metric: "loss", Role: api.RoleGeneral},
+			"openai/gpt-5")
+		if got := latestScores(t, dst, "openai/gpt-5"); len(got) != 3 || got[0].EvaluationID != "ev_00000000000000a7" ||
+			got[1].EvaluationID != "ev_00000000000000a7" || got[2].EvaluationID != "ev_00000000000000a5" {
+			t.Errorf("LatestScores after import = %+v", got)
+		}
 
 		// New writes continue after the imported ones.
 		lastEvent, _ := src.LastEventSeq(ctx)
@@ -311,6 +356,12 @@ func testSnapshot(open Open) func(*testing.T, store.Store) {
 			if err := tokenOnly.Import(ctx, Records(recs)); !errs.Is(err, errs.Invalid) {
 				t.Errorf("Import into a store holding a token: %v, want kind Invalid", err)
 			}
+			// Nor is one holding only a benchmark.
+			benchmarkOnly := openClosed(t)
+			putBenchmarks(t, benchmarkOnly, NewBenchmark("arc", "1", "acc"))
+			if err := benchmarkOnly.Import(ctx, Records(recs)); !errs.Is(err, errs.Invalid) {
+				t.Errorf("Import into a store holding a benchmark: %v, want kind Invalid", err)
+			}
 		})
 
 		t.Run("FailingSourceLeavesNothing", func(t *testing.T) {
@@ -332,8 +383,22 @@ func testSnapshot(open Open) func(*testing.T, store.Store) {
 					t.Errorf("Import failing after %d records left %d records, want none", at, len(got))
 				}
 			}
-			// A malformed record is refused the same way.
+			// A result of a benchmark not in the snapshot is refused.
 			s := openClosed(t)
+			var orphan []*store.Record
+			for _, r := range recs {
+				if r.Kind != store.KindBenchmark || r.Benchmark.Name != "mmlu_pro" || r.Benchmark.Version != "2" {
+					orphan = append(orphan, r)
+				}
+			}
+			if err := s.Import(ctx, Records(orphan)); !errs.Is(err, errs.Invalid) {
+				t.Errorf("Import of a result without its benchmark: %v, want kind Invalid", err)
+			}
+			if got := Export(t, s); len(got) != 0 {
+				t.Errorf("Import of a result without its benchmark left %d records, want none", len(got))
+			}
+			// A malformed record is refused the same way.
+			s = openClosed(t)
 			bad := append(recs[:len(recs):len(recs)], &store.Record{Kind: "model"})
 			if err := s.Import(ctx, Records(bad)); !errs.Is(err, errs.Invalid) {
 				t.Errorf("Import of a malformed record: %v, want kind Invalid", err)
@@ -411,6 +476,31 @@ func sameReads(t *testing.T, a, b store.Store) {
 		value string
 	}{{store.ClaimKey, "k1"}, {store.ClaimArtifact, "sha256:ab"}, {store.ClaimKey, "k2"}} {
 		same("IdentityClaim "+c.value, func(r store.Reader) (any, error) { return r.IdentityClaim(ctx, c.kind, c.value) })
+	}
+	same("ListBenchmarks", func(r store.Reader) (any, error) { return r.ListBenchmarks(ctx) })
+	same("GetBenchmark", func(r store.Reader) (any, error) { return r.GetBenchmark(ctx, "hellaswag", "1") })
+	same("ListEvaluations", func(r store.Reader) (any, error) {
+		return r.ListEvaluations(ctx, store.EvaluationQuery{Limit: 100})
+	})
+	same("ListEvaluations valid", func(r store.Reader) (any, error) {
+		return r.ListEvaluations(ctx, store.EvaluationQuery{Valid: true, Limit: 100})
+	})
+	for _, id := range []string{"ev_00000000000000a2", "ev_00000000000000a7", "ev_00000000000000a6", "ev_none"} {
+		same("GetEvaluation "+id, func(r store.Reader) (any, error) { return r.GetEvaluation(ctx, id) })
+	}
+	for _, id := range []string{"openai/gpt-5", "anthropic/claude-4", "meta/llama-2"} {
+		same("LatestScores "+id, func(r store.Reader) (any, error) { return r.LatestScores(ctx, id) })
+	}
+	for _, q := range []store.LeaderboardQuery{
+		{Benchmark: "hellaswag", Version: "1", Metric: "acc"},
+		{Benchmark: "hellaswag", Version: "1", Metric: "loss"},
+		{Benchmark: "hellaswag", Version: "1", Metric: "acc", Role: api.RoleSpecialist},
+		{Benchmark: "hellaswag", Version: "1", Metric: "loss", Status: api.StatusActive},
+		{Benchmark: "hellaswag", Version: "1", Metric: "acc", Offset: 1},
+		{Benchmark: "mmlu_pro", Version: "2", Metric: "acc"},
+	} {
+		q.Limit = 100
+		same(fmt.Sprintf("Leaderboard(%+v)", q), func(r store.Reader) (any, error) { return r.Leaderboard(ctx, q) })
 	}
 	same("ListWebhooks", func(r store.Reader) (any, error) { return r.ListWebhooks(ctx) })
 	for _, id := range []string{"wh_a", "wh_b"} {

@@ -62,6 +62,13 @@ func Run(t *testing.T, open Open) {
 		{"WebhookRoundTrip", testWebhookRoundTrip},
 		{"Deliveries", testDeliveries},
 		{"Leases", testLeases},
+		{"Benchmarks", testBenchmarks},
+		{"EvaluationRoundTrip", testEvaluationRoundTrip},
+		{"ListEvaluations", testListEvaluations},
+		{"LatestScores", testLatestScores},
+		{"SupersedeEvaluation", testSupersedeEvaluation},
+		{"Leaderboard", testLeaderboard},
+		{"AbortedEvaluationWritesLeaveNothing", testAbortEvaluations},
 		{"Snapshot", testSnapshot(open)},
 	}
 	for _, tt := range tests {
