@@ -20,6 +20,9 @@ type Problem struct {
 	// Decision is the governance policy's decision, on a write the policy
 	// refused: every rule that applied, with the failing ones explained.
 	Decision *Decision `json:"decision,omitempty"`
+	// Import is, for a refused import, its report: every record's outcome
+	// and reasons.
+	Import *ImportReport `json:"import,omitempty"`
 	// RequestID identifies the request in the server's logs.
 	RequestID string `json:"request_id,omitempty"`
 }

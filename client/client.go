@@ -82,6 +82,26 @@ type request struct {
 
 // do sends req and decodes a 2xx JSON answer into out (when not nil).
 func (c *Client) do(ctx context.Context, req request, out any) (*http.Response, error) {
+	resp, err := c.send(ctx, c.http, req)
+	if err != nil {
+		return resp, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return resp, fmt.Errorf("client: %s %s: read answer: %w", req.method, req.path, err)
+	}
+	if out != nil && len(data) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			return resp, fmt.Errorf("client: %s %s: decode answer: %w", req.method, req.path, err)
+		}
+	}
+	return resp, nil
+}
+
+// send sends req through hc and returns a 2xx (or 304) answer with its
+// body unread; any other answer is read and returned as an *api.Problem.
+func (c *Client) send(ctx context.Context, hc *http.Client, req request) (*http.Response, error) {
 	u := *c.base
 	u.Path = c.base.Path + req.path
 	u.RawPath = ""
@@ -111,22 +131,17 @@ func (c *Client) do(ctx context.Context, req request, out any) (*http.Response, 
 	if c.token != "" {
 		hr.Header.Set("Authorization", "Bearer "+c.token)
 	}
-	resp, err := c.http.Do(hr)
+	resp, err := hc.Do(hr)
 	if err != nil {
 		return nil, fmt.Errorf("client: %s %s: %w", req.method, u.Redacted(), err)
 	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return resp, fmt.Errorf("client: %s %s: read answer: %w", req.method, req.path, err)
-	}
 	if resp.StatusCode >= 300 && resp.StatusCode != http.StatusNotModified {
-		return resp, problemOf(resp, data)
-	}
-	if out != nil && len(data) > 0 {
-		if err := json.Unmarshal(data, out); err != nil {
-			return resp, fmt.Errorf("client: %s %s: decode answer: %w", req.method, req.path, err)
+		defer resp.Body.Close()
+		data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+		if err != nil {
+			return resp, fmt.Errorf("client: %s %s: read answer: %w", req.method, req.path, err)
 		}
+		return resp, problemOf(resp, data)
 	}
 	return resp, nil
 }

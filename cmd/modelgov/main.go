@@ -67,6 +67,7 @@ registry; the other commands are its client.`,
 	model.AddCommand(newReviewCommand(cl))
 	root.AddCommand(newServeCommand(), model, newAliasCommand(cl), newPolicyCommand(cl), newComplianceCommand(cl), newAuditCommand(cl),
 		newTokenCommand(cl), newWhoAmICommand(cl), newIdentityCommand(cl), newWatchCommand(cl), newEventsCommand(cl),
-		newWebhookCommand(cl), newMigrateCommand(), newEvalCommand(cl), newBenchmarkCommand(cl), newLeaderboardCommand(cl))
+		newWebhookCommand(cl), newMigrateCommand(), newEvalCommand(cl), newBenchmarkCommand(cl), newLeaderboardCommand(cl),
+		newImportCommand(cl), newBackupCommand(cl), newRestoreCommand(), newExportCommand(cl))
 	return root
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -19,6 +17,7 @@ import (
 
 	"github.com/hivellm/modelgov/api"
 	"github.com/hivellm/modelgov/client"
+	"github.com/hivellm/modelgov/internal/importer"
 	"github.com/hivellm/modelgov/internal/server"
 )
 
@@ -219,43 +218,30 @@ func documentType(path string) string {
 	return ""
 }
 
-// separator matches a YAML document start; a document may begin on the
-// same line, as in "--- {model_id: a/b}".
-var separator = regexp.MustCompile(`^---(\s|$)`)
+// blankYAML reports whether a YAML stream holds nothing but blank lines,
+// comments and --- separators.
+func blankYAML(b []byte) bool {
+	for line := range bytes.Lines(stripComments(b)) {
+		if t := bytes.TrimSpace(line); len(t) > 0 && !bytes.Equal(t, []byte("---")) {
+			return false
+		}
+	}
+	return true
+}
 
 // splitDocuments splits a YAML stream on --- lines; JSON is one document.
 func splitDocuments(source string, b []byte, contentType string) []document {
 	if contentType == client.JSON {
 		return []document{{source: source, body: b, contentType: contentType}}
 	}
-	var (
-		docs []document
-		cur  bytes.Buffer
-	)
-	flush := func() {
-		if len(bytes.TrimSpace(stripComments(cur.Bytes()))) > 0 {
-			docs = append(docs, document{body: bytes.Clone(cur.Bytes()), contentType: contentType})
-		}
-		cur.Reset()
+	parts := importer.SplitYAML(b)
+	if len(parts) == 1 && blankYAML(parts[0]) {
+		return nil // only comments, separators or space
 	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 0, 64<<10), 8<<20)
-	for sc.Scan() {
-		if line := sc.Bytes(); separator.Match(line) {
-			flush()
-			if rest := bytes.TrimSpace(line[3:]); len(rest) > 0 && rest[0] != '#' {
-				cur.Write(rest)
-				cur.WriteByte('\n')
-			}
-			continue
-		}
-		cur.Write(sc.Bytes())
-		cur.WriteByte('\n')
-	}
-	flush()
-	for i := range docs {
-		docs[i].source = source
-		if len(docs) > 1 {
+	docs := make([]document, len(parts))
+	for i, p := range parts {
+		docs[i] = document{source: source, body: p, contentType: contentType}
+		if len(parts) > 1 {
 			docs[i].source = fmt.Sprintf("%s (document %d)", source, i+1)
 		}
 	}

@@ -65,6 +65,8 @@ type Error struct {
 	// Decision is the policy decision that refused a write, for PolicyDenied
 	// and Forbidden.
 	Decision *api.Decision
+	// Import is the report of a refused import.
+	Import *api.ImportReport
 	// Err is the underlying cause, if any.
 	Err error
 }

@@ -451,6 +451,24 @@ func accessTable() map[string]routeAccess {
 			return cellRequest{path: "/v1/tokens", body: mustJSON(c.t, api.TokenRequest{Name: fmt.Sprintf("bot-%d", c.n), Roles: []string{api.RoleViewer}})}
 		}},
 		"GET /v1/tokens": {roles: adminOnly, prep: func(c *cell) cellRequest { return get("/v1/tokens", "") }},
+
+		// Imports, their batches and backups are the admins': an import
+		// creates and changes models of any owner, and a backup holds the
+		// webhook secrets and the tokens' hashes.
+		"POST /v1/imports": {roles: adminOnly, prep: func(c *cell) cellRequest {
+			return cellRequest{path: "/v1/imports", body: importRequest(c.t, false, false, importRecord(c.t, c.doc(c.id("imported-here")), ""))}
+		}},
+		"GET /v1/imports": {roles: adminOnly, prep: func(c *cell) cellRequest {
+			c.importBatch()
+			return get("/v1/imports", "")
+		}},
+		"GET /v1/imports/{id}": {roles: adminOnly, prep: func(c *cell) cellRequest {
+			return get("/v1/imports/"+c.importBatch(), "/v1/imports/imp_0000000000000000")
+		}},
+		"POST /v1/imports/{id}/rollback": {roles: adminOnly, prep: func(c *cell) cellRequest {
+			return get("/v1/imports/"+c.importBatch()+"/rollback", "/v1/imports/imp_0000000000000000/rollback")
+		}},
+		"GET /v1/backup": {roles: adminOnly, prep: func(c *cell) cellRequest { return get("/v1/backup", "") }},
 		"DELETE /v1/tokens/{id}": {roles: adminOnly, prep: func(c *cell) cellRequest {
 			tok := c.s.newToken(c.t, fmt.Sprintf("bot-%d", c.n), api.RoleViewer)
 			return get("/v1/tokens/"+tok.ID, "/v1/tokens/tok_0000000000000000")

@@ -791,7 +791,9 @@ func TestAuditEveryWriteRouteIsRecorded(t *testing.T) {
 		// answered, when set, reads the answer.
 		answered func(st *step, body []byte)
 	}
-	var exemptionID, nonce, tokenID, webhookID string
+	var exemptionID, nonce, tokenID, webhookID, importID string
+	changedAgain := fullDocument("a/b")
+	changedAgain["notes"] = "imported"
 	var deliveryID int64
 	hooks := newEndpoint(t)
 	allowed := []step{
@@ -895,6 +897,25 @@ func TestAuditEveryWriteRouteIsRecorded(t *testing.T) {
 				{ModelID: "e/f", ResultRequest: result("hivellm/quiz", 0.6, 0.01, time.Now().Add(-time.Hour))},
 			}}),
 			actions: []string{"evaluation.record", "evaluation.record"}, target: "e/f"},
+		// An import writes each record through the write path (a model
+		// entry each, the model's own), then records the import itself;
+		// its rollback writes each restoring change, then records itself.
+		{route: "POST /v1/imports", path: "/v1/imports",
+			body:    importRequest(t, false, false, importRecord(t, fullDocument("o/p"), ""), importRecord(t, changedAgain, "")),
+			actions: []string{"model.create", "model.update", "import.apply"},
+			answered: func(st *step, body []byte) {
+				var rep api.ImportReport
+				if err := json.Unmarshal(body, &rep); err != nil || !strings.HasPrefix(rep.Batch, "imp_") {
+					t.Fatalf("import answered %s (%v)", body, err)
+				}
+				importID, st.target = rep.Batch, "import/"+rep.Batch
+				got := s.since(t, s.size(t)-3)
+				if got[0].Target != "o/p" || got[1].Target != "a/b" {
+					t.Errorf("import: model entries of %s and %s, want o/p and a/b", got[0].Target, got[1].Target)
+				}
+			}},
+		{route: "POST /v1/imports/{id}/rollback", actions: []string{"model.delete", "model.update", "import.rollback"},
+			prepare: func(st *step) { st.path, st.target = "/v1/imports/"+importID+"/rollback", "import/"+importID }},
 	}
 	walked := map[string]bool{}
 	for _, st := range allowed {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -84,9 +85,15 @@ func TestNoWriteRouteSkipsThePolicy(t *testing.T) {
 	if c, _ := ts.client.GetModel(ctx, "a/c"); c.Governance.Review == nil || c.Governance.Review.Status != api.ReviewPending {
 		t.Fatalf("a/c is not held for review: %+v", c.Governance)
 	}
+	// An import applied before the freeze, which created imp/created.
+	code, _, body := ts.send(t, "POST", "/v1/imports", importRequest(t, false, false, importRecord(t, fullDocument("imp/created"), "")))
+	if code != 201 {
+		t.Fatalf("import: %d %s", code, body)
+	}
+	batch := importReport(t, body).Batch
 	before, _ := ts.client.GetModel(ctx, "a/b")
 	beforeOthers := map[string]string{}
-	for _, id := range []string{"i/j", "k/l", "a/c"} {
+	for _, id := range []string{"i/j", "k/l", "a/c", "imp/created"} {
 		m, _ := ts.client.GetModel(ctx, id)
 		beforeOthers[id] = m.ResourceVersion
 	}
@@ -132,6 +139,39 @@ func TestNoWriteRouteSkipsThePolicy(t *testing.T) {
 		"POST /v1/models/{provider}/{model}/identity/endorsements":                                        {"/v1/models/a/b/identity/endorsements", "application/json", endorsement},
 		"DELETE /v1/models/{provider}/{model}/identity/endorsements/{endorser_provider}/{endorser_model}": {"/v1/models/a/b/identity/endorsements/k/l", "", ""},
 	}
+	// An import writes its records through the write path, one by one, in
+	// one transaction: the bundle refuses each record, which the report
+	// lists as invalid with the rule, and the import, all or nothing, is
+	// refused as a whole with that report (422), not with the decision of
+	// one write (403). Its rollback restores each model through the write
+	// path: the bundle refuses the first restoring write, and with it the
+	// rollback (403, the decision of that write).
+	imported := fullDocument("a/b")
+	imported["notes"] = "imported"
+	importBody := importRequest(t, false, false, importRecord(t, fullDocument("imp/new"), ""), importRecord(t, imported, ""))
+	perRecord := map[string]struct {
+		path, body string
+		check      func(t *testing.T, code int, body []byte)
+	}{
+		"POST /v1/imports": {"/v1/imports", string(importBody), func(t *testing.T, code int, body []byte) {
+			p := problemOf(t, body)
+			if code != 422 || p.Import == nil || p.Import.Applied || p.Import.Totals.Invalid != 2 || len(p.Import.Items) != 2 {
+				t.Errorf("POST /v1/imports: %d %s, want 422 with every record invalid", code, body)
+				return
+			}
+			for _, it := range p.Import.Items {
+				if it.Outcome != api.ImportInvalid || !slices.ContainsFunc(it.Reasons, func(r string) bool { return strings.HasPrefix(r, "freeze: ") }) {
+					t.Errorf("POST /v1/imports: item %+v, want invalid by the freeze rule", it)
+				}
+			}
+		}},
+		"POST /v1/imports/{id}/rollback": {"/v1/imports/" + batch + "/rollback", "", func(t *testing.T, code int, body []byte) {
+			p := problemOf(t, body)
+			if code != 403 || p.Decision == nil || len(p.Decision.Failed()) == 0 || p.Decision.Failed()[0].ID != "freeze" {
+				t.Errorf("POST /v1/imports/{id}/rollback: %d %s, want 403 from the freeze rule", code, body)
+			}
+		}},
+	}
 	walked := 0
 	for _, r := range ts.api.Routes() {
 		if r.Method == "GET" {
@@ -139,6 +179,12 @@ func TestNoWriteRouteSkipsThePolicy(t *testing.T) {
 		}
 		route := r.Method + " " + r.Pattern
 		if notModelWrites[route] {
+			continue
+		}
+		if pr, ok := perRecord[route]; ok {
+			walked++
+			code, _, body := ts.call(t, r.Method, pr.path, "application/json", []byte(pr.body))
+			pr.check(t, code, body)
 			continue
 		}
 		req, ok := requests[route]
@@ -157,7 +203,7 @@ func TestNoWriteRouteSkipsThePolicy(t *testing.T) {
 			t.Errorf("%s: decision %+v does not name the freeze rule", route, p.Decision)
 		}
 	}
-	if walked != len(requests) {
+	if walked != len(requests)+len(perRecord) {
 		t.Errorf("walked %d write routes, have requests for %d: a route was removed or renamed", walked, len(requests))
 	}
 	after, _ := ts.client.GetModel(ctx, "a/b")
@@ -172,13 +218,17 @@ func TestNoWriteRouteSkipsThePolicy(t *testing.T) {
 			t.Errorf("refused writes changed %s: resource_version %s → %s", id, rv, m.ResourceVersion)
 		}
 	}
-	for _, id := range []string{"c/d", "e/f"} {
+	for _, id := range []string{"c/d", "e/f", "imp/new"} {
 		if _, err := ts.client.GetModel(ctx, id); !client.IsNotFound(err) {
 			t.Errorf("a refused create stored %s: %v", id, err)
 		}
 	}
 	if a, err := ts.client.GetAlias(ctx, "hivellm/chair"); err != nil || a.Target != "a/b" {
 		t.Errorf("a refused alias removal changed it: %+v, %v", a, err)
+	}
+	var b api.ImportBatch
+	if err := json.Unmarshal(ts.write(t, "GET", "/v1/imports/"+batch, nil), &b); err != nil || b.RolledBackAt != nil {
+		t.Errorf("a refused rollback marked the import rolled back: %+v (%v)", b, err)
 	}
 }
 

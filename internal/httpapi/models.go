@@ -28,6 +28,12 @@ var (
 // readBody reads a request body of one of the accepted media types (an
 // absent Content-Type is taken as the first), at most s.maxBody bytes.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request, accepted ...string) ([]byte, error) {
+	return s.readBodyUpTo(w, r, s.maxBody, accepted...)
+}
+
+// readBodyUpTo is readBody with a limit of its own, for the routes that
+// take more than a document (imports).
+func (s *Server) readBodyUpTo(w http.ResponseWriter, r *http.Request, limit int64, accepted ...string) ([]byte, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		ok := err == nil
@@ -41,10 +47,10 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, accepted ...st
 			return nil, &mediaTypeError{got: ct, accepted: accepted}
 		}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
-		return nil, errs.E(errs.TooLarge, "the request body is over the limit of %d bytes", s.maxBody)
+		return nil, errs.E(errs.TooLarge, "the request body is over the limit of %d bytes", limit)
 	}
 	if err != nil {
 		return nil, errs.Wrap(errs.Malformed, err, "cannot read the request body")

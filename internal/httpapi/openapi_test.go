@@ -286,6 +286,17 @@ const contractQwen10 = `{
   "created_at": "2025-05-01T00:00:00Z"
 }`
 
+// contractImport is the body of an import of two records, one of them
+// unmapped, with more fields (`"dry_run": true`, ...).
+func contractImport(more string) string {
+	return `{"source": "catalog.json", "format": "modelgov", ` + more + `, "records": [
+	  {"source": "catalog.json#0", "key": "imported", "role": "specialist", "notes": ["the size class is the catalogue's"],
+	   "document": {"schema_version": "1.1", "model_id": "acme/imported", "provider": "acme", "display_name": "Imported",
+	     "size_class": "large", "parameters": {"count": 7e10, "source": "declared"}, "capabilities": ["code"]}},
+	  {"source": "catalog.json#1", "key": "broken", "document": null,
+	   "problems": [{"pointer": "/size_class", "message": "not a size class"}]}]}`
+}
+
 // TestOpenAPIContract runs a user's scenario against the real server and
 // checks every request and every answer against the document: the status
 // codes, headers and bodies the server gives must be the ones documented,
@@ -353,9 +364,22 @@ func TestOpenAPIContract(t *testing.T) {
 			}
 		}
 	}
+	vars := map[string]string{}
+	// containsVars is contains of wants with {name} replaced by vars[name]
+	// when the check runs.
+	containsVars := func(wants ...string) func(*testing.T, *http.Response, []byte) {
+		return func(t *testing.T, resp *http.Response, body []byte) {
+			ws := slices.Clone(wants)
+			for i := range ws {
+				for name, value := range vars {
+					ws[i] = strings.ReplaceAll(ws[i], "{"+name+"}", value)
+				}
+			}
+			contains(ws...)(t, resp, body)
+		}
+	}
 	// capture keeps, as vars[name], the JSON string that follows prefix in
 	// the body, for a later step's path to use as {name}.
-	vars := map[string]string{}
 	capture := func(name, prefix string) func(*testing.T, *http.Response, []byte) {
 		return func(t *testing.T, _ *http.Response, body []byte) {
 			_, rest, ok := bytes.Cut(body, []byte(prefix))
@@ -737,6 +761,42 @@ func TestOpenAPIContract(t *testing.T) {
 		{name: "evaluation events", method: "GET", path: "/v1/events?type=io.modelgov.benchmark.created,io.modelgov.evaluation.recorded,io.modelgov.evaluation.regressed&page_size=100", status: 200,
 			check: contains(`"type":"io.modelgov.benchmark.created"`, `"type":"io.modelgov.evaluation.recorded"`, `"type":"io.modelgov.evaluation.regressed"`,
 				`"subject":"benchmark/hellaswag@1"`, `"evaluation":{"id":"`)},
+
+		{name: "import dry run", method: "POST", path: "/v1/imports", status: 200, header: jsonHeader, body: contractImport(`"dry_run": true`),
+			check: contains(`"dry_run":true`, `"applied":false`, `"outcome":"create"`, `"outcome":"invalid"`, `"reasons":["/size_class: not a size class"]`)},
+		{name: "import refused", method: "POST", path: "/v1/imports", status: 422, header: jsonHeader, body: contractImport(`"partial": false`),
+			check: contains(`"type":"/problems/invalid-document"`, `"import":{`, `"invalid":1`)},
+		{name: "import without records", method: "POST", path: "/v1/imports", status: 422, header: jsonHeader, badRequest: true,
+			body: `{"records": []}`},
+		{name: "import with an unknown progress stream", method: "POST", path: "/v1/imports?progress=sse", status: 400, header: jsonHeader, badRequest: true,
+			body: contractImport(`"dry_run": true`)},
+		{name: "import partial", method: "POST", path: "/v1/imports", status: 201, header: jsonHeader, body: contractImport(`"partial": true`),
+			check: func(t *testing.T, resp *http.Response, body []byte) {
+				contains(`"applied":true`, `"granted":"specialist"`)(t, resp, body)
+				capture("import", `"batch":"`)(t, resp, body)
+				hasHeader("Location", "/v1/imports/"+vars["import"])(t, resp, body)
+			}},
+		{name: "import with progress", method: "POST", path: "/v1/imports?progress=ndjson", status: 200, header: jsonHeader, body: contractImport(`"dry_run": true`),
+			check: func(t *testing.T, resp *http.Response, body []byte) {
+				hasHeader("Content-Type", "application/x-ndjson")(t, resp, body)
+				contains(`{"done":2,"total":2}`+"\n", `{"report":{"dry_run":true`)(t, resp, body)
+			}},
+		{name: "list imports", method: "GET", path: "/v1/imports", status: 200, check: containsVars(`"id":"{import}"`)},
+		{name: "get an import", method: "GET", path: "/v1/imports/{import}", status: 200,
+			check: contains(`"models":[{"model_id":"acme/imported","before":0,"after":2}]`)},
+		{name: "unknown import", method: "GET", path: "/v1/imports/imp_0000000000000000", status: 404},
+		{name: "roll back with a bad force", method: "POST", path: "/v1/imports/{import}/rollback?force=perhaps", status: 400, badRequest: true},
+		{name: "roll back an import", method: "POST", path: "/v1/imports/{import}/rollback?force=false", status: 200,
+			check: contains(`"rolled_back_at":"`, `"rolled_back_by":"admin"`)},
+		{name: "roll back an import twice", method: "POST", path: "/v1/imports/{import}/rollback", status: 409},
+		{name: "import events", method: "GET", path: "/v1/events?type=io.modelgov.import.applied,io.modelgov.import.rolled_back", status: 200,
+			check: containsVars(`"type":"io.modelgov.import.applied"`, `"type":"io.modelgov.import.rolled_back"`, `"subject":"import/{import}"`)},
+		{name: "backup", method: "GET", path: "/v1/backup", status: 200,
+			check: func(t *testing.T, resp *http.Response, body []byte) {
+				hasHeader("Content-Type", "application/x-ndjson")(t, resp, body)
+				hasHeader("Cache-Control", "no-store")(t, resp, body)
+				contains(`{"format":"modelgov-snapshot","version":1,`, `"kind":"model"`)(t, resp, body)
+			}},
 
 		{name: "activate a policy", method: "POST", path: "/v1/policies/2/activate", status: 200,
 			check: contains(`"active":true`)},

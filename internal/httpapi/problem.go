@@ -45,6 +45,19 @@ var problemType = map[errs.Kind]string{
 // writeError answers err as an RFC 9457 problem. Unexpected errors are
 // logged with the request id and answered without their details.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	p := s.problemOf(r, err)
+	switch p.Status {
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", "1")
+	case http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="modelgov"`)
+	}
+	writeProblem(w, p)
+}
+
+// problemOf is the problem that answers err (logged, when it is the
+// server's failure).
+func (s *Server) problemOf(r *http.Request, err error) *api.Problem {
 	kind := errs.KindOf(err)
 	p := &api.Problem{Status: http.StatusInternalServerError, Title: kind.String(), RequestID: requestID(r.Context())}
 	if code, ok := statusOf[kind]; ok {
@@ -56,20 +69,15 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			p.Errors = e.Fields
 			p.Allowed = e.Allowed
 			p.Decision = e.Decision
+			p.Import = e.Import
 		}
 	} else {
 		p.Detail = "the server failed to answer; the error is logged under request id " + p.RequestID
 		s.log.ErrorContext(r.Context(), "request failed", slog.String("request_id", p.RequestID),
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("error", err))
 	}
-	switch p.Status {
-	case http.StatusServiceUnavailable:
-		w.Header().Set("Retry-After", "1")
-	case http.StatusUnauthorized:
-		w.Header().Set("WWW-Authenticate", `Bearer realm="modelgov"`)
-	}
 	p.Instance = r.URL.Path
-	writeProblem(w, p)
+	return p
 }
 
 func writeProblem(w http.ResponseWriter, p *api.Problem) {

@@ -205,6 +205,12 @@ func New(cfg Config) (*Server, error) {
 	s.handle("GET /v1/leaderboards/{name...}", readers, s.leaderboard)
 	s.handle("GET /v1/compare", readers, s.compare)
 
+	s.handle("POST /v1/imports", admins, s.importModels)
+	s.handle("GET /v1/imports", admins, s.listImports)
+	s.handle("GET /v1/imports/{id}", admins, s.getImport)
+	s.handle("POST /v1/imports/{id}/rollback", admins, s.rollbackImport)
+	s.handle("GET /v1/backup", admins, s.backup)
+
 	s.handle("GET /v1/events", readers, s.listEvents)
 	s.handle("GET /v1/watch", readers, s.watch)
 

@@ -36,6 +36,8 @@ const (
 	EventWebhookDeleted         = api.EventTypePrefix + "webhook.deleted"
 	EventWebhookEnabled         = api.EventTypePrefix + "webhook.enabled"
 	EventWebhookDisabled        = api.EventTypePrefix + "webhook.disabled"
+	EventImportApplied          = api.EventTypePrefix + "import.applied"
+	EventImportRolledBack       = api.EventTypePrefix + "import.rolled_back"
 )
 
 // EventTypes returns every event type, in the order of the constants.
@@ -44,7 +46,7 @@ func EventTypes() []string {
 		EventModelComplianceChanged, EventModelExempted, EventModelReviewCleared, EventIdentityVerified, EventIdentityRevoked,
 		EventIdentityChanged, EventPolicyUploaded, EventPolicyActivated, EventAliasMoved, EventAliasDeleted, EventTokenCreated,
 		EventTokenRevoked, EventWebhookCreated, EventWebhookDeleted, EventWebhookEnabled, EventWebhookDisabled,
-		EventBenchmarkCreated, EventEvaluationRecorded, EventEvaluationRegressed}
+		EventBenchmarkCreated, EventEvaluationRecorded, EventEvaluationRegressed, EventImportApplied, EventImportRolledBack}
 }
 
 // eventTypes maps an audited action to its event type; model.identity
@@ -70,6 +72,8 @@ var eventTypes = map[string]string{
 	"webhook.delete":   EventWebhookDeleted,
 	"webhook.enable":   EventWebhookEnabled,
 	"webhook.disable":  EventWebhookDisabled,
+	"import.apply":     EventImportApplied,
+	"import.rollback":  EventImportRolledBack,
 }
 
 // eventType names the event of an allowed, audited change.

@@ -34,7 +34,7 @@ func (c *clock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-func newService(t *testing.T) (*registry.Service, *clock) {
+func newService(t testing.TB) (*registry.Service, *clock) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "modelgov.db"), sqlite.Options{})

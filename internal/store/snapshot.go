@@ -26,12 +26,13 @@ const (
 	KindEvent      = "event"
 	KindWebhook    = "webhook"
 	KindDelivery   = "delivery"
+	KindImport     = "import"
 )
 
 // Kinds lists every record kind, in the order Export emits them.
 func Kinds() []string {
 	return []string{KindPolicy, KindActivation, KindModel, KindRevision, KindAlias, KindAliasMove, KindToken,
-		KindClaim, KindBenchmark, KindEvaluation, KindAudit, KindAuditHash, KindEvent, KindWebhook, KindDelivery}
+		KindClaim, KindBenchmark, KindEvaluation, KindAudit, KindAuditHash, KindEvent, KindWebhook, KindDelivery, KindImport}
 }
 
 // Record is one item of a whole-store snapshot (Store.Export and
@@ -84,6 +85,9 @@ type Record struct {
 	Webhook *Webhook
 	// Delivery is an entry of a webhook's delivery log, with its id.
 	Delivery *api.Delivery
+	// Import is an applied import batch, so that it can still be rolled
+	// back after a restore.
+	Import *api.ImportBatch
 }
 
 // Activation is one activation of a policy bundle version.
@@ -136,6 +140,7 @@ func (r *Record) Check() error {
 		{KindEvent, r.Event != nil},
 		{KindWebhook, r.Webhook != nil},
 		{KindDelivery, r.Delivery != nil},
+		{KindImport, r.Import != nil},
 	}
 	known, own := false, false
 	for _, f := range fields {

@@ -37,22 +37,23 @@ type snapshotHeader struct {
 
 // wireRecord is a Record as written.
 type wireRecord struct {
-	Kind       string          `json:"kind"`
-	Policy     *wirePolicy     `json:"policy,omitempty"`
-	Activation *Activation     `json:"activation,omitempty"`
-	Model      *api.Model      `json:"model,omitempty"`
-	Revision   *api.Revision   `json:"revision,omitempty"`
-	Alias      *api.Alias      `json:"alias,omitempty"`
-	AliasMove  *api.Alias      `json:"alias_move,omitempty"`
-	Token      *wireToken      `json:"token,omitempty"`
-	Claim      *Claim          `json:"claim,omitempty"`
-	Benchmark  *api.Benchmark  `json:"benchmark,omitempty"`
-	Evaluation *api.Evaluation `json:"evaluation,omitempty"`
-	Audit      *wireAudit      `json:"audit,omitempty"`
-	AuditHash  *wireHash       `json:"audit_hash,omitempty"`
-	Event      *wireEvent      `json:"event,omitempty"`
-	Webhook    *wireWebhook    `json:"webhook,omitempty"`
-	Delivery   *api.Delivery   `json:"delivery,omitempty"`
+	Kind       string           `json:"kind"`
+	Policy     *wirePolicy      `json:"policy,omitempty"`
+	Activation *Activation      `json:"activation,omitempty"`
+	Model      *api.Model       `json:"model,omitempty"`
+	Revision   *api.Revision    `json:"revision,omitempty"`
+	Alias      *api.Alias       `json:"alias,omitempty"`
+	AliasMove  *api.Alias       `json:"alias_move,omitempty"`
+	Token      *wireToken       `json:"token,omitempty"`
+	Claim      *Claim           `json:"claim,omitempty"`
+	Benchmark  *api.Benchmark   `json:"benchmark,omitempty"`
+	Evaluation *api.Evaluation  `json:"evaluation,omitempty"`
+	Audit      *wireAudit       `json:"audit,omitempty"`
+	AuditHash  *wireHash        `json:"audit_hash,omitempty"`
+	Event      *wireEvent       `json:"event,omitempty"`
+	Webhook    *wireWebhook     `json:"webhook,omitempty"`
+	Delivery   *api.Delivery    `json:"delivery,omitempty"`
+	Import     *api.ImportBatch `json:"import,omitempty"`
 }
 
 // wirePolicy writes the bundle as base64: encoding/json would compact a
@@ -97,7 +98,7 @@ type wireHash struct {
 
 func toWire(r *Record) *wireRecord {
 	w := &wireRecord{Kind: r.Kind, Activation: r.Activation, Model: r.Model, Revision: r.Revision, Alias: r.Alias,
-		AliasMove: r.AliasMove, Claim: r.Claim, Benchmark: r.Benchmark, Evaluation: r.Evaluation, Delivery: r.Delivery}
+		AliasMove: r.AliasMove, Claim: r.Claim, Benchmark: r.Benchmark, Evaluation: r.Evaluation, Delivery: r.Delivery, Import: r.Import}
 	if p := r.Policy; p != nil {
 		w.Policy = &wirePolicy{Policy: *p, Bundle: p.Bundle}
 	}
@@ -122,7 +123,7 @@ func toWire(r *Record) *wireRecord {
 
 func fromWire(w *wireRecord) (*Record, error) {
 	r := &Record{Kind: w.Kind, Activation: w.Activation, Model: w.Model, Revision: w.Revision, Alias: w.Alias,
-		AliasMove: w.AliasMove, Claim: w.Claim, Benchmark: w.Benchmark, Evaluation: w.Evaluation, Delivery: w.Delivery}
+		AliasMove: w.AliasMove, Claim: w.Claim, Benchmark: w.Benchmark, Evaluation: w.Evaluation, Delivery: w.Delivery, Import: w.Import}
 	if p := w.Policy; p != nil {
 		r.Policy = &p.Policy
 		r.Policy.Bundle = p.Bundle

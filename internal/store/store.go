@@ -61,6 +61,7 @@ type Store interface {
 // transaction. Outside a transaction each call reads one consistent snapshot.
 type Reader interface {
 	EvaluationReader
+	ImportReader
 
 	// GetModel returns the current document of the model with that id.
 	// It returns an error of kind errs.NotFound when there is none.
@@ -185,6 +186,7 @@ type Reader interface {
 type Tx interface {
 	Reader
 	EvaluationWriter
+	ImportWriter
 
 	// PutModel stores m as the current document of m.ModelID, replacing any
 	// previous one, and indexes the fields that queries filter on.

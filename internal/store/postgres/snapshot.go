@@ -17,7 +17,7 @@ import (
 // snapshotTables are the tables a snapshot fills: Import refuses a store in
 // which any holds a row.
 var snapshotTables = []string{"models", "revisions", "aliases", "alias_revisions", "policies", "policy_activations",
-	"tokens", "identity_claims", "benchmarks", "evaluations", "audit_entries", "audit_hashes", "events", "webhooks", "webhook_deliveries"}
+	"tokens", "identity_claims", "benchmarks", "evaluations", "audit_entries", "audit_hashes", "events", "webhooks", "webhook_deliveries", "imports"}
 
 // exportStep reads one kind of record. Text keys are ordered COLLATE "C",
 // byte order, as in the SQLite store, so that both export a registry in
@@ -144,6 +144,11 @@ var exportSteps = []exportStep{
 		func(row pgx.Row) (*store.Record, error) {
 			d, err := scanDelivery(row)
 			return &store.Record{Kind: store.KindDelivery, Delivery: d}, err
+		}},
+	{"imports", `SELECT doc FROM imports ORDER BY id`,
+		func(row pgx.Row) (*store.Record, error) {
+			b, err := scanImport(row)
+			return &store.Record{Kind: store.KindImport, Import: b}, err
 		}},
 }
 
@@ -288,6 +293,11 @@ var copyTargets = map[string]copyTarget{
 		}},
 	// id is given: COPY writes an identity column's values as given (like
 	// OVERRIDING SYSTEM VALUE); Import then moves its sequence past them.
+	store.KindImport: {"imports", []string{"id", "created_at", "doc"},
+		func(r *store.Record) ([]any, error) {
+			doc, err := api.Marshal(r.Import)
+			return []any{r.Import.ID, r.Import.CreatedAt.UnixNano(), doc}, err
+		}},
 	store.KindDelivery: {"webhook_deliveries", []string{"id", "webhook_id", "event_seq", "event_type", "message_id", "attempt",
 		"time", "ok", "status", "error", "duration_ms", "response", "redelivery_of", "by"},
 		func(r *store.Record) ([]any, error) {

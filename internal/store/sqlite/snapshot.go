@@ -17,7 +17,7 @@ import (
 // snapshotTables are the tables a snapshot fills: Import refuses a store in
 // which any holds a row.
 var snapshotTables = []string{"models", "revisions", "aliases", "alias_revisions", "policies", "policy_activations",
-	"tokens", "identity_claims", "benchmarks", "evaluations", "audit_entries", "audit_hashes", "events", "webhooks", "webhook_deliveries"}
+	"tokens", "identity_claims", "benchmarks", "evaluations", "audit_entries", "audit_hashes", "events", "webhooks", "webhook_deliveries", "imports"}
 
 type scanner = interface{ Scan(...any) error }
 
@@ -177,6 +177,11 @@ var exportSteps = []exportStep{
 		func(sc scanner) (*store.Record, error) {
 			d, err := scanDelivery(sc)
 			return &store.Record{Kind: store.KindDelivery, Delivery: d}, err
+		}},
+	{"imports", `SELECT doc FROM imports ORDER BY id`,
+		func(sc scanner) (*store.Record, error) {
+			b, err := scanImport(sc)
+			return &store.Record{Kind: store.KindImport, Import: b}, err
 		}},
 }
 
@@ -348,6 +353,8 @@ func (t *txn) importRecord(ctx context.Context, r *store.Record) error {
 		e := r.Event
 		_, err = t.exec(ctx, `INSERT INTO events (seq, id, source, type, subject, time, content_type, data)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, e.Seq, e.ID, e.Source, e.Type, e.Subject, formatTime(e.Time), e.DataContentType, []byte(e.Data))
+	case store.KindImport:
+		err = t.PutImport(ctx, r.Import)
 	case store.KindWebhook:
 		w := r.Webhook
 		types := w.Types

@@ -179,6 +179,22 @@ func FillSnapshot(t *testing.T, s store.Store) {
 		}
 		return nil
 	})
+	// Import batches, one rolled back.
+	back := t0.Add(2 * time.Hour)
+	write(t, s, func(ctx context.Context, tx store.Tx) error {
+		for _, b := range []*api.ImportBatch{
+			{ID: "imp_0000000000000001", Source: "generals.yml", Format: "hivellm", CreatedAt: t0, CreatedBy: "admin",
+				Totals: api.ImportTotals{Create: 1, Flagged: 1}, Models: []api.ImportTouch{{ModelID: "openai/gpt-5", Before: 0, After: 2}}},
+			{ID: "imp_0000000000000002", Format: "litellm", CreatedAt: t0.Add(time.Hour), CreatedBy: "admin",
+				Totals: api.ImportTotals{Update: 1}, Models: []api.ImportTouch{{ModelID: "meta/llama", Before: 1, After: 3}},
+				RolledBackAt: &back, RolledBackBy: "gov"},
+		} {
+			if err := tx.PutImport(ctx, b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	redelivery := newDelivery("wh_b", 3, true)
 	redelivery.RedeliveryOf, redelivery.By = 2, "admin"
 	appendDeliveries(t, s, newDelivery("wh_a", 1, false), newDelivery("wh_b", 1, true), newDelivery("wh_a", 2, true), redelivery)
@@ -503,6 +519,8 @@ func sameReads(t *testing.T, a, b store.Store) {
 		same(fmt.Sprintf("Leaderboard(%+v)", q), func(r store.Reader) (any, error) { return r.Leaderboard(ctx, q) })
 	}
 	same("ListWebhooks", func(r store.Reader) (any, error) { return r.ListWebhooks(ctx) })
+	same("ListImports", func(r store.Reader) (any, error) { return r.ListImports(ctx) })
+	same("GetImport", func(r store.Reader) (any, error) { return r.GetImport(ctx, "imp_0000000000000002") })
 	for _, id := range []string{"wh_a", "wh_b"} {
 		same("GetWebhook "+id, func(r store.Reader) (any, error) { return r.GetWebhook(ctx, id) })
 		same("ListDeliveries "+id, func(r store.Reader) (any, error) { return r.ListDeliveries(ctx, id, 0, 100) })

@@ -62,6 +62,7 @@ func Run(t *testing.T, open Open) {
 		{"WebhookRoundTrip", testWebhookRoundTrip},
 		{"Deliveries", testDeliveries},
 		{"Leases", testLeases},
+		{"Imports", testImports},
 		{"Benchmarks", testBenchmarks},
 		{"EvaluationRoundTrip", testEvaluationRoundTrip},
 		{"ListEvaluations", testListEvaluations},
