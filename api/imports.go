@@ -83,7 +83,8 @@ type ImportTotals struct {
 }
 
 // ImportReport is the answer to an import: per record and in total, and
-// the compliance report of the registry the import leaves (or would).
+// the compliance report of the models it stores, as it leaves them (or
+// would).
 type ImportReport struct {
 	// Batch is the import's id (imp_...), by which it is rolled back; empty
 	// for a dry run or a refused import.
