@@ -81,6 +81,7 @@ flight finish, then the database closes.`,
 	f.StringSliceVar(&roleMap, "oidc-role-map", nil, "map an OIDC role claim value to a modelgov role: value=role (repeatable); without it, values that are modelgov roles pass")
 	f.Float64Var(&cfg.RateLimit.PerSecond, "rate-limit", 1, "registrations and identity operations each principal may make per second, on average (0 or less: no limit)")
 	f.IntVar(&cfg.RateLimit.Burst, "rate-burst", 30, "how many registrations and identity operations a principal may make at once")
+	f.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark the web interface's session cookies Secure (set it when a TLS proxy serves the registry)")
 	f.BoolVar(&cfg.WebhookAllowPrivate, "webhook-allow-private", false, "let webhook subscriptions deliver to loopback and private addresses (refused by default, against SSRF)")
 	f.IntVar(&cfg.WebhookMaxFailures, "webhook-max-failures", 0, "consecutive failed deliveries that disable a webhook subscription (default 20)")
 	f.StringVar(&cfg.NATSURL, "nats-url", env("MODELGOV_NATS_URL", ""), "also publish every event to NATS JetStream at this URL, subject modelgov.events.<type> (env MODELGOV_NATS_URL)")

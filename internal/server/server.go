@@ -31,6 +31,7 @@ import (
 	"github.com/hivellm/modelgov/internal/store"
 	"github.com/hivellm/modelgov/internal/store/postgres"
 	"github.com/hivellm/modelgov/internal/store/sqlite"
+	"github.com/hivellm/modelgov/internal/web"
 	"github.com/hivellm/modelgov/internal/webhook"
 )
 
@@ -79,6 +80,9 @@ type Config struct {
 	// WebhookMaxFailures is how many consecutive failed deliveries disable
 	// a webhook subscription; 0 means registry.DefaultWebhookMaxFailures.
 	WebhookMaxFailures int
+	// SecureCookies marks the web interface's cookies Secure: set it when
+	// the server is reached over TLS.
+	SecureCookies bool
 }
 
 // AdminTokenFile is the file in the data directory where the first start
@@ -91,6 +95,8 @@ type Server struct {
 	store    store.Store
 	Registry *registry.Service
 	Handler  *httpapi.Server
+	// Web is the web interface, served beside the API (see routes).
+	Web      http.Handler
 	log      *slog.Logger
 	nats     *natspub.Publisher
 	webhooks *webhook.Dispatcher
@@ -217,6 +223,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
+	ui, err := web.New(web.Config{Registry: reg, Logger: log, Secure: cfg.SecureCookies, AnonymousRead: cfg.AnonymousRead})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	var pub *natspub.Publisher
 	if cfg.NATSURL != "" {
 		pub, err = natspub.New(ctx, natspub.Config{URL: cfg.NATSURL, Logger: log})
@@ -225,7 +236,19 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("server: NATS (--nats-url): %w", err)
 		}
 	}
-	return &Server{cfg: cfg, store: st, Registry: reg, Handler: h, log: log, nats: pub, webhooks: dispatcher, listen: listen}, nil
+	return &Server{cfg: cfg, store: st, Registry: reg, Handler: h, Web: ui, log: log, nats: pub, webhooks: dispatcher, listen: listen}, nil
+}
+
+// routes dispatches between the API and the web interface: the web
+// interface takes its own paths (web.Paths: /, /models/, /audit, /signin,
+// /signout, /static/), the API everything else (/v1/, /healthz, /readyz,
+// /metrics, /openapi.json, /schemas/), so that unknown paths still get the
+// API's 404 problem.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", s.Handler)
+	web.Mount(mux, s.Web)
+	return mux
 }
 
 // InstanceFile is the file in the data directory that names the server
@@ -304,7 +327,7 @@ func (s *Server) Run(ctx context.Context, ready func(addr net.Addr)) error {
 		return fmt.Errorf("server: listen on %s: %w", s.cfg.Listen, err)
 	}
 	hs := &http.Server{
-		Handler:           s.Handler,
+		Handler:           s.routes(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,

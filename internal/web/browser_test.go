@@ -1,0 +1,212 @@
+package web_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromium is Debian's chromium package, which .ci/run installs.
+const chromium = "/usr/bin/chromium"
+
+// newChrome starts a headless Chromium with a fresh profile and returns a
+// tab's context.
+func newChrome(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromium); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is missing: CI must install Debian's chromium package (.ci/run does)", chromium)
+		}
+		t.Skipf("%s is missing: install Debian's chromium package (apt-get install chromium) to run the browser tests", chromium)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium),
+		chromedp.NoSandbox,
+		chromedp.Headless,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(cancelAlloc)
+	tab, cancelTab := chromedp.NewContext(alloc, chromedp.WithErrorf(t.Logf))
+	t.Cleanup(cancelTab)
+	if err := chromedp.Do(tab); err != nil {
+		t.Fatalf("start %s: %v", chromium, err)
+	}
+	return tab
+}
+
+// screenshots is where the browser tests keep their screenshots:
+// $MODELGOV_SCREENSHOTS, for CI to keep, or a temporary folder.
+func screenshots(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("MODELGOV_SCREENSHOTS")
+	if dir == "" {
+		return t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// shot saves a screenshot of the whole page as name.png.
+func shot(dir, name string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		png, err := chromedp.FullScreenshot(100)(ctx, t)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
+	})
+}
+
+// TestBrowser runs what a user does, in a real browser: sign in, filter
+// the catalogue, open a model, change its lifecycle, find the change in
+// the audit log, and be refused what the role may not do.
+func TestBrowser(t *testing.T) {
+	tab := newChrome(t)
+	s := newSite(t, siteConfig{models: 5})
+	dir := screenshots(t)
+	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(tab, actions...); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+	// read reads a value from the page.
+	read := func(into *string, a chromedp.Action[string]) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, t *chromedp.Target) (err error) {
+			*into, err = a(ctx, t)
+			return err
+		})
+	}
+	signIn := func(user string) {
+		t.Helper()
+		run("sign in as "+user,
+			chromedp.Navigate(s.URL+"/signin"),
+			chromedp.WaitVisible(chromedp.ID("token")),
+			chromedp.SendKeys(chromedp.ID("token"), s.tokens[user]),
+			shot(dir, "01-signin-"+user),
+			chromedp.Submit(chromedp.ID("token")),
+			chromedp.WaitVisible(chromedp.ID("models")),
+		)
+	}
+
+	signIn("governor")
+	var table string
+	run("filter the catalogue",
+		chromedp.SetValue(chromedp.ID("provider"), "openai"),
+		chromedp.Click(chromedp.ID("apply")),
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/models/openai/gpt-5"]`)),
+		read(&table, chromedp.Text(chromedp.ID("models"))),
+		shot(dir, "02-catalogue-filtered"),
+	)
+	if !strings.Contains(table, "openai/gpt-5") || strings.Contains(table, "meta/llama") || strings.Contains(table, "acme/") {
+		t.Errorf("filtered catalogue:\n%s", table)
+	}
+
+	var status string
+	run("open the model",
+		chromedp.Click(chromedp.CSS(`a[href="/models/openai/gpt-5"]`)),
+		chromedp.WaitVisible(chromedp.ID("lifecycle-form")),
+		read(&status, chromedp.Text(chromedp.ID("status"))),
+		shot(dir, "03-model"),
+	)
+	if status != "proposed" {
+		t.Errorf("status before = %q, want proposed", status)
+	}
+
+	var notice string
+	run("change its lifecycle",
+		chromedp.SetValue(chromedp.ID("new-status"), "active"),
+		chromedp.SendKeys(chromedp.ID("reason"), "approved in the browser"),
+		chromedp.Click(chromedp.ID("change-lifecycle")),
+		chromedp.WaitVisible(chromedp.CSS(".notice")),
+		read(&notice, chromedp.Text(chromedp.CSS(".notice"))),
+		read(&status, chromedp.Text(chromedp.ID("status"))),
+		shot(dir, "04-lifecycle-changed"),
+	)
+	if status != "active" || !strings.Contains(notice, "allowed by the policy") {
+		t.Errorf("after the change: status %q, notice %q", status, notice)
+	}
+
+	var entries string
+	run("see it in the audit log",
+		chromedp.Navigate(s.URL+"/audit"),
+		chromedp.WaitVisible(chromedp.ID("entries")),
+		chromedp.SetValue(chromedp.ID("model"), "openai/gpt-5"),
+		chromedp.SetValue(chromedp.ID("action"), "model.lifecycle"),
+		chromedp.Submit(chromedp.ID("model")),
+		chromedp.WaitVisible(chromedp.CSS(`#entries a[href="/models/openai/gpt-5"]`)),
+		read(&entries, chromedp.Text(chromedp.ID("entries"))),
+		shot(dir, "05-audit"),
+	)
+	if !strings.Contains(entries, "governor") || !strings.Contains(entries, "approved in the browser") || !strings.Contains(entries, "allowed") {
+		t.Errorf("audit entries:\n%s", entries)
+	}
+
+	run("sign out", chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)), chromedp.WaitVisible(chromedp.ID("token")))
+
+	// A viewer is not offered the action.
+	signIn("viewer")
+	var why string
+	run("open a model as a viewer",
+		chromedp.Navigate(s.URL+"/models/meta/llama-3-1-405b"),
+		chromedp.WaitVisible(chromedp.ID("no-actions")),
+		read(&why, chromedp.Text(chromedp.ID("no-actions"))),
+		shot(dir, "06-viewer-model"),
+	)
+	if !strings.Contains(why, "viewer") || !strings.Contains(why, "may not change") {
+		t.Errorf("a viewer is told %q", why)
+	}
+	forms, err := chromedp.Run(tab, chromedp.Evaluate[int](`document.querySelectorAll("#lifecycle-form").length`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if forms != 0 {
+		t.Errorf("a viewer sees %d lifecycle forms", forms)
+	}
+	run("sign out", chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)), chromedp.WaitVisible(chromedp.ID("token")))
+
+	// A maintainer who does not own the model is offered the form and
+	// refused by the registry, with the rule that refused it.
+	signIn("bob")
+	var refusal string
+	run("be refused as a maintainer who does not own the model",
+		chromedp.Navigate(s.URL+"/models/meta/llama-3-1-405b"),
+		chromedp.WaitVisible(chromedp.ID("lifecycle-form")),
+		chromedp.SetValue(chromedp.ID("new-status"), "active"),
+		chromedp.SendKeys(chromedp.ID("reason"), "not mine"),
+		chromedp.Click(chromedp.ID("change-lifecycle")),
+		chromedp.WaitVisible(chromedp.ID("problem")),
+		read(&refusal, chromedp.Text(chromedp.ID("problem"))),
+		read(&status, chromedp.Text(chromedp.ID("status"))),
+		shot(dir, "07-refused"),
+	)
+	if !strings.Contains(refusal, "registry-access") || !strings.Contains(refusal, "may change its lifecycle") || status != "proposed" {
+		t.Errorf("refusal %q, status %q", refusal, status)
+	}
+
+	// A narrow screen: the catalogue still renders.
+	run("narrow screen",
+		chromedp.EmulateViewport(375, 800),
+		chromedp.Navigate(s.URL+"/"),
+		chromedp.WaitVisible(chromedp.ID("models")),
+		shot(dir, "08-narrow-catalogue"),
+	)
+	t.Logf("screenshots in %s", dir)
+}
