@@ -163,7 +163,12 @@ func leaderboardSQL(q store.LeaderboardQuery) (string, []any) {
 		args = append(args, string(q.Status))
 	}
 	args = append(args, q.Limit, q.Offset)
-	return `SELECT ` + scoreColumns + ` FROM scores WHERE ` + where + ` ORDER BY rank, model_id LIMIT ? OFFSET ?`, args
+	// The page's keys come from the ranking index alone (it covers rank and
+	// model_id), so that a deep page skips index entries, not rows; only
+	// the page's own rows are read.
+	return `SELECT ` + scoreColumns + ` FROM scores WHERE benchmark = ? AND version = ? AND metric = ? AND model_id IN (
+		SELECT model_id FROM scores WHERE ` + where + ` ORDER BY rank, model_id LIMIT ? OFFSET ?)
+		ORDER BY rank, model_id`, append([]any{q.Benchmark, q.Version, q.Metric}, args...)
 }
 
 func (s queries) Leaderboard(ctx context.Context, q store.LeaderboardQuery) ([]store.Score, error) {
