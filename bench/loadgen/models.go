@@ -1,150 +1,27 @@
 package main
 
 import (
-	"fmt"
-	"math/rand/v2"
-	"strings"
-	"time"
-
 	"github.com/hivellm/modelgov/api"
+	"github.com/hivellm/modelgov/internal/benchdata"
 )
 
-// The documents are those of the in-process benchmark
-// (internal/httpapi/bench_test.go), so that its filters select the same
-// fractions here, except that model i's document depends on i alone: a seed
-// extended from 10k to 100k to 1M models holds the same first 10k models as
-// a seed of 10k, and runs over registries of different sizes compare.
+// The documents are those of the in-process benchmarks
+// (internal/benchdata), so that their filters select the same fractions
+// here; model i's document depends on i alone, so that a seed extended from
+// 10k to 100k to 1M models holds the same first 10k models as a seed of 10k,
+// and runs over registries of different sizes compare.
 
-// familySize is the number of models of a family.
-const familySize = 50
-
-// rareEvery spaces the models that carry the rare label team=audit and the
-// rare capability audio-transcription: one in rareEvery.
+// rareEvery spaces the models that carry the rare label and capability:
+// one in rareEvery.
 const rareEvery = 2000
 
-// A provider publishes models of a few families.
-type provider struct {
-	name     string
-	families []string
-}
-
-var providers = []provider{
-	{"openai", []string{"gpt", "o", "whisper"}},
-	{"anthropic", []string{"claude"}},
-	{"google", []string{"gemini", "gemma"}},
-	{"meta", []string{"llama"}},
-	{"mistral", []string{"mistral", "mixtral", "codestral"}},
-	{"cohere", []string{"command", "embed"}},
-	{"alibaba", []string{"qwen"}},
-	{"deepseek", []string{"deepseek"}},
-	{"xai", []string{"grok"}},
-	{"microsoft", []string{"phi"}},
-}
-
-var (
-	variants     = []string{"instruct", "chat", "base", "code", "vision"}
-	teams        = []string{"core", "research", "platform", "applied", "safety"}
-	tiers        = []string{"prod", "staging", "test"}
-	regions      = []string{"us", "eu", "apac"}
-	costs        = []string{"low", "medium", "high"}
-	capabilities = []string{"chat", "code", "reasoning", "tool-use", "vision", "embedding", "long-context"}
-	// sizeClasses repeats classes to weigh them: mostly medium and large.
-	sizeClasses = []api.SizeClass{api.SizeNano, api.SizeMini, api.SizeMini, api.SizeSmall, api.SizeSmall,
-		api.SizeSmall, api.SizeSmall, api.SizeMedium, api.SizeMedium, api.SizeMedium, api.SizeMedium, api.SizeMedium,
-		api.SizeLarge, api.SizeLarge, api.SizeLarge, api.SizeLarge, api.SizeLarge, api.SizeXL, api.SizeXL, api.SizeXXL}
-)
-
-// sizeBounds are the parameter counts of each size class, [lower, upper),
-// as the default policy bundle has them.
-var sizeBounds = map[api.SizeClass][2]int64{
-	api.SizeNano: {100e6, 1e9}, api.SizeMini: {1e9, 4e9}, api.SizeSmall: {4e9, 15e9},
-	api.SizeMedium: {15e9, 70e9}, api.SizeLarge: {70e9, 300e9}, api.SizeXL: {300e9, 1e12}, api.SizeXXL: {1e12, 2e12},
-}
-
-// modelFamily returns the provider and family of model i.
-func modelFamily(i int) (provider, string) {
-	f := i / familySize
-	p := providers[f%len(providers)]
-	return p, fmt.Sprintf("%s-%d", p.families[(f/len(providers))%len(p.families)], f)
-}
-
 // modelID returns the id of model i.
-func modelID(i int) string {
-	p, family := modelFamily(i)
-	return fmt.Sprintf("%s/%s-%s-%06d", p.name, family, variants[i%len(variants)], i)
-}
+func modelID(i int) string { return benchdata.ModelID(i) }
 
 // modelDoc returns the document of model i.
 func modelDoc(i int) *api.Model {
-	r := rand.New(rand.NewPCG(uint64(i), 0x6d6f64656c676f76))
-	p, family := modelFamily(i)
-	variant := variants[i%len(variants)]
-	m := &api.Model{
-		SchemaVersion: api.SchemaVersion,
-		ModelID:       modelID(i),
-		Provider:      p.name,
-		DisplayName:   fmt.Sprintf("%s %s %d", strings.ToUpper(family[:1])+family[1:], variant, i),
-		Family:        family,
-		Version:       fmt.Sprintf("%d.%d", 1+r.IntN(4), r.IntN(10)),
-		ReleaseDate:   time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, r.IntN(1400)).Format("2006-01-02"),
-		SizeClass:     sizeClasses[r.IntN(len(sizeClasses))],
-		Parameters: &api.Parameters{
-			Source: []api.ParameterSource{api.ParametersDeclared, api.ParametersEstimated}[r.IntN(2)]},
-		ContextWindow:   api.Count(8192 << r.IntN(8)),
-		MaxOutputTokens: api.Count(4096 << r.IntN(4)),
-		Modalities:      &api.Modalities{Input: []string{"text"}, Output: []string{"text"}},
-		License:         []string{"proprietary", "apache-2.0", "mit", "llama-community"}[r.IntN(4)],
-		Endpoints: []api.Endpoint{{URL: "https://api." + p.name + ".example/v1/" + variant, API: "openai-chat",
-			Description: "Public inference endpoint"}},
-		Owners: []string{"ml-platform@example.com"},
-		Labels: map[string]string{
-			"team": teams[r.IntN(len(teams))],
-			"tier": tiers[r.IntN(len(tiers))],
-		},
-		Annotations: map[string]string{"example.com/source": "loadgen seed"},
-		Notes:       "Seeded by bench/loadgen.",
-	}
-	// The default policy wants the parameter count inside the size class.
-	bounds := sizeBounds[m.SizeClass]
-	m.Parameters.Count = api.Count(bounds[0] + r.Int64N(bounds[1]-bounds[0])/1e6*1e6)
-	if variant == "vision" {
-		m.Modalities.Input = append(m.Modalities.Input, "image")
-	}
-	if r.IntN(3) != 0 {
-		m.Labels["region"] = regions[r.IntN(len(regions))]
-	}
-	if r.IntN(2) == 0 {
-		m.Labels["cost"] = costs[r.IntN(len(costs))]
-	}
-	m.Capabilities = []string{"chat"}
-	for _, c := range capabilities[1:] {
-		if r.IntN(4) == 0 {
-			m.Capabilities = append(m.Capabilities, c)
-		}
-	}
-	if i%rareEvery == rareEvery/2 {
-		m.Labels["team"] = "audit"
-		m.Capabilities = append(m.Capabilities, "audio-transcription")
-	}
-	return m
+	return benchdata.Model(i, i%rareEvery == rareEvery/2, "bench/loadgen")
 }
 
-// lifecycle returns the lifecycle changes that bring model i to its status:
-// 20% stay proposed, 55% become active, 15% deprecated, 5% suspended and 5%
-// archived, so that a status filter selects a realistic fraction.
-func lifecycle(i int) []api.LifecycleChange {
-	activate := api.LifecycleChange{Status: api.StatusActive, Reason: "approved by the review board"}
-	switch rand.New(rand.NewPCG(uint64(i), 1)).IntN(20) {
-	case 0, 1, 2, 3:
-		return nil
-	case 15, 16, 17:
-		// A fixed sunset keeps the documents the same from run to run.
-		return []api.LifecycleChange{activate,
-			{Status: api.StatusDeprecated, Reason: "superseded by a newer version", Sunset: "2030-12-31"}}
-	case 18:
-		return []api.LifecycleChange{activate, {Status: api.StatusSuspended, Reason: "incident under review"}}
-	case 19:
-		return []api.LifecycleChange{{Status: api.StatusArchived, Reason: "proposal refused"}}
-	}
-	return []api.LifecycleChange{activate}
-}
+// lifecycle returns the lifecycle changes that bring model i to its status.
+func lifecycle(i int) []api.LifecycleChange { return benchdata.Lifecycle(i) }

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/hivellm/modelgov/api"
+	"github.com/hivellm/modelgov/internal/benchdata"
 	"github.com/hivellm/modelgov/internal/httpapi"
 	"github.com/hivellm/modelgov/internal/registry"
 	"github.com/hivellm/modelgov/internal/schema"
@@ -38,140 +39,28 @@ import (
 // filters select the same models at 10k and at 100k and any difference in
 // their cost comes from the size of the registry.
 const (
-	familySize  = 50
+	familySize  = benchdata.FamilySize
 	rareMembers = 50
-	rareTeam    = "audit"
-	rareCap     = "audio-transcription"
+	rareTeam    = benchdata.RareTeam
+	rareCap     = benchdata.RareCapability
 )
 
-// A benchProvider publishes models of a few families.
-type benchProvider struct {
-	name     string
-	families []string
-}
-
-var benchProviders = []benchProvider{
-	{"openai", []string{"gpt", "o", "whisper"}},
-	{"anthropic", []string{"claude"}},
-	{"google", []string{"gemini", "gemma"}},
-	{"meta", []string{"llama"}},
-	{"mistral", []string{"mistral", "mixtral", "codestral"}},
-	{"cohere", []string{"command", "embed"}},
-	{"alibaba", []string{"qwen"}},
-	{"deepseek", []string{"deepseek"}},
-	{"xai", []string{"grok"}},
-	{"microsoft", []string{"phi"}},
-}
-
-var (
-	benchVariants     = []string{"instruct", "chat", "base", "code", "vision"}
-	benchTeams        = []string{"core", "research", "platform", "applied", "safety"}
-	benchTiers        = []string{"prod", "staging", "test"}
-	benchRegions      = []string{"us", "eu", "apac"}
-	benchCosts        = []string{"low", "medium", "high"}
-	benchCapabilities = []string{"chat", "code", "reasoning", "tool-use", "vision", "embedding", "long-context"}
-	// benchSizeClasses repeats classes to weigh them: mostly medium and large.
-	benchSizeClasses = []api.SizeClass{api.SizeNano, api.SizeMini, api.SizeMini, api.SizeSmall, api.SizeSmall,
-		api.SizeSmall, api.SizeSmall, api.SizeMedium, api.SizeMedium, api.SizeMedium, api.SizeMedium, api.SizeMedium,
-		api.SizeLarge, api.SizeLarge, api.SizeLarge, api.SizeLarge, api.SizeLarge, api.SizeXL, api.SizeXL, api.SizeXXL}
-)
-
-// benchSizeBounds are the parameter counts of each size class, [lower,
-// upper), as the default policy bundle has them.
-var benchSizeBounds = map[api.SizeClass][2]int64{
-	api.SizeNano: {100e6, 1e9}, api.SizeMini: {1e9, 4e9}, api.SizeSmall: {4e9, 15e9},
-	api.SizeMedium: {15e9, 70e9}, api.SizeLarge: {70e9, 300e9}, api.SizeXL: {300e9, 1e12}, api.SizeXXL: {1e12, 2e12},
-}
-
-// benchFamily returns the provider and family of model i.
-func benchFamily(i int) (benchProvider, string) {
-	f := i / familySize
-	p := benchProviders[f%len(benchProviders)]
-	return p, fmt.Sprintf("%s-%d", p.families[(f/len(benchProviders))%len(p.families)], f)
-}
+// benchFamily returns the family of model i.
+func benchFamily(i int) (string, string) { return benchdata.Family(i) }
 
 // benchModelID returns the id of model i.
-func benchModelID(i int) string {
-	p, family := benchFamily(i)
-	return fmt.Sprintf("%s/%s-%s-%06d", p.name, family, benchVariants[i%len(benchVariants)], i)
-}
+func benchModelID(i int) string { return benchdata.ModelID(i) }
 
-// benchModel returns the document of model i of a registry of n models.
+// benchModel returns the document of model i of a registry of n models:
+// rareMembers of them, spread evenly over the seed, are rare; models
+// created by the benchmarks (i >= n) never are.
 func benchModel(i, n int) *api.Model {
-	r := rand.New(rand.NewPCG(uint64(i), 0x6d6f64656c676f76))
-	p, family := benchFamily(i)
-	variant := benchVariants[i%len(benchVariants)]
-	m := &api.Model{
-		SchemaVersion: api.SchemaVersion,
-		ModelID:       benchModelID(i),
-		Provider:      p.name,
-		DisplayName:   fmt.Sprintf("%s %s %d", strings.ToUpper(family[:1])+family[1:], variant, i),
-		Family:        family,
-		Version:       fmt.Sprintf("%d.%d", 1+r.IntN(4), r.IntN(10)),
-		ReleaseDate:   time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, r.IntN(1400)).Format("2006-01-02"),
-		SizeClass:     benchSizeClasses[r.IntN(len(benchSizeClasses))],
-		Parameters: &api.Parameters{
-			Source: []api.ParameterSource{api.ParametersDeclared, api.ParametersEstimated}[r.IntN(2)]},
-		ContextWindow:   api.Count(8192 << r.IntN(8)),
-		MaxOutputTokens: api.Count(4096 << r.IntN(4)),
-		Modalities:      &api.Modalities{Input: []string{"text"}, Output: []string{"text"}},
-		License:         []string{"proprietary", "apache-2.0", "mit", "llama-community"}[r.IntN(4)],
-		Endpoints: []api.Endpoint{{URL: "https://api." + p.name + ".example/v1/" + variant, API: "openai-chat",
-			Description: "Public inference endpoint"}},
-		Owners: []string{"ml-platform@example.com"},
-		Labels: map[string]string{
-			"team": benchTeams[r.IntN(len(benchTeams))],
-			"tier": benchTiers[r.IntN(len(benchTiers))],
-		},
-		Annotations: map[string]string{"example.com/source": "benchmark seed"},
-		Notes:       "Seeded by the HTTP benchmarks.",
-	}
-	// The default policy wants the parameter count inside the size class.
-	bounds := benchSizeBounds[m.SizeClass]
-	m.Parameters.Count = api.Count(bounds[0] + r.Int64N(bounds[1]-bounds[0])/1e6*1e6)
-	if variant == "vision" {
-		m.Modalities.Input = append(m.Modalities.Input, "image")
-	}
-	if r.IntN(3) != 0 {
-		m.Labels["region"] = benchRegions[r.IntN(len(benchRegions))]
-	}
-	if r.IntN(2) == 0 {
-		m.Labels["cost"] = benchCosts[r.IntN(len(benchCosts))]
-	}
-	m.Capabilities = []string{"chat"}
-	for _, c := range benchCapabilities[1:] {
-		if r.IntN(4) == 0 {
-			m.Capabilities = append(m.Capabilities, c)
-		}
-	}
-	// rareMembers models spread evenly over the seed; models created by the
-	// benchmarks (i >= n) never join them.
-	if i < n && i%(n/rareMembers) == n/rareMembers/2 {
-		m.Labels["team"] = rareTeam
-		m.Capabilities = append(m.Capabilities, rareCap)
-	}
-	return m
+	return benchdata.Model(i, i < n && i%(n/rareMembers) == n/rareMembers/2, "the HTTP benchmarks")
 }
 
 // benchLifecycle returns the lifecycle changes that bring model i to its
-// status: 20% stay proposed, 55% become active, 15% deprecated, 5%
-// suspended and 5% archived.
-func benchLifecycle(i int) []api.LifecycleChange {
-	sunset := time.Now().UTC().AddDate(1, 0, 0).Format("2006-01-02")
-	activate := api.LifecycleChange{Status: api.StatusActive, Reason: "approved by the review board"}
-	switch rand.New(rand.NewPCG(uint64(i), 1)).IntN(20) {
-	case 0, 1, 2, 3:
-		return nil
-	case 15, 16, 17:
-		return []api.LifecycleChange{activate,
-			{Status: api.StatusDeprecated, Reason: "superseded by a newer version", Sunset: sunset}}
-	case 18:
-		return []api.LifecycleChange{activate, {Status: api.StatusSuspended, Reason: "incident under review"}}
-	case 19:
-		return []api.LifecycleChange{{Status: api.StatusArchived, Reason: "proposal refused"}}
-	}
-	return []api.LifecycleChange{activate}
-}
+// status (benchdata.Lifecycle).
+func benchLifecycle(i int) []api.LifecycleChange { return benchdata.Lifecycle(i) }
 
 // openRegistry opens the store at path and the registry over it.
 func openRegistry(tb testing.TB, path string) (*sqlite.Store, *registry.Service) {
@@ -589,7 +478,7 @@ func BenchmarkHTTP(b *testing.B) {
 			patch := func(b *testing.B, base string, client *http.Client) request {
 				return func(i int) error {
 					body := fmt.Sprintf(`{"notes":"patched by benchmark request %d","labels":{"cost":%q}}`,
-						i, benchCosts[i%len(benchCosts)])
+						i, []string{"low", "medium", "high"}[i%3])
 					id := benchModelID(rand.IntN(n))
 					return send(client, http.MethodPatch, base+"/v1/models/"+id,
 						"application/merge-patch+json", []byte(body), http.StatusOK)
