@@ -39,10 +39,12 @@ type Verification struct {
 // OK reports whether the log verified.
 func (v *Verification) OK() bool { return v.Problem == "" }
 
-// memoryHashes is a tlog.HashReader over hashes computed in memory.
-type memoryHashes []tlog.Hash
+// MemoryHashes is a tlog.HashReader over stored hashes computed in memory,
+// by index: what a verifier that recomputes a tree from its leaves keeps.
+type MemoryHashes []tlog.Hash
 
-func (m memoryHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+// ReadHashes implements tlog.HashReader.
+func (m MemoryHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	out := make([]tlog.Hash, len(indexes))
 	for i, x := range indexes {
 		if x < 0 || x >= int64(len(m)) {
@@ -70,7 +72,7 @@ func Verify(ctx context.Context, src Source, checkpoint []byte, verifierKey stri
 		return v, nil
 	}
 	var (
-		stored memoryHashes
+		stored MemoryHashes
 		leaves = make([]tlog.Hash, 0, cp.Size)
 	)
 	for next := int64(0); next < cp.Size; {

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/hivellm/modelgov/internal/audit"
 	"github.com/hivellm/modelgov/internal/store"
 )
 
@@ -105,7 +106,7 @@ func Verify(ctx context.Context, r store.Reader) (int64, tlog.Hash, error) {
 	if err != nil {
 		return 0, tlog.Hash{}, err
 	}
-	var computed hashes
+	var computed audit.MemoryHashes
 	for from := int64(0); from < size; {
 		page, err := r.AuditEntries(ctx, store.AuditQuery{From: from, Limit: 1000})
 		if err != nil {
@@ -154,18 +155,4 @@ func compareStored(ctx context.Context, r store.Reader, first int64, hs []tlog.H
 		}
 	}
 	return nil
-}
-
-// hashes is a tlog.HashReader over the hashes computed so far.
-type hashes []tlog.Hash
-
-func (h hashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
-	out := make([]tlog.Hash, len(indexes))
-	for i, x := range indexes {
-		if x < 0 || x >= int64(len(h)) {
-			return nil, fmt.Errorf("audit tree hash %d not computed yet", x)
-		}
-		out[i] = h[x]
-	}
-	return out, nil
 }

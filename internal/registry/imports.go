@@ -576,13 +576,8 @@ func (s *Service) reportOn(ctx context.Context, r store.Reader, prog *policy.Pro
 		if err != nil {
 			return nil, err
 		}
-		report.Checked++
-		failing, err := s.check(ctx, r, prog, m, now, memo)
-		if err != nil {
+		if err := s.checkInto(ctx, r, prog, m, now, memo, report); err != nil {
 			return nil, err
-		}
-		if len(failing) > 0 {
-			report.NonCompliant = append(report.NonCompliant, api.ModelCompliance{ModelID: m.ModelID, Role: m.Role(), Failing: failing})
 		}
 	}
 	return report, nil

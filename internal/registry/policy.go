@@ -328,20 +328,25 @@ func (s *Service) report(ctx context.Context, r store.Reader, prog *policy.Progr
 	report := newReport(prog, now)
 	memo := &ownersMemo{all: true}
 	err := eachModel(ctx, r, store.ModelQuery{}, func(m *api.Model) error {
-		report.Checked++
-		failing, err := s.check(ctx, r, prog, m, now, memo)
-		if err != nil {
-			return err
-		}
-		if len(failing) > 0 {
-			report.NonCompliant = append(report.NonCompliant, api.ModelCompliance{ModelID: m.ModelID, Role: m.Role(), Failing: failing})
-		}
-		return nil
+		return s.checkInto(ctx, r, prog, m, now, memo, report)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return report, nil
+}
+
+// checkInto checks m against prog and adds it to report.
+func (s *Service) checkInto(ctx context.Context, r store.Reader, prog *policy.Program, m *api.Model, now time.Time, memo *ownersMemo, report *api.ComplianceReport) error {
+	report.Checked++
+	failing, err := s.check(ctx, r, prog, m, now, memo)
+	if err != nil {
+		return err
+	}
+	if len(failing) > 0 {
+		report.NonCompliant = append(report.NonCompliant, api.ModelCompliance{ModelID: m.ModelID, Role: m.Role(), Failing: failing})
+	}
+	return nil
 }
 
 func newReport(prog *policy.Program, now time.Time) *api.ComplianceReport {
