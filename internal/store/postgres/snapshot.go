@@ -315,44 +315,8 @@ func aliasRow(a *api.Alias) ([]any, error) {
 	return []any{a.Name, a.Target, rev, stamp(a.UpdatedAt), a.UpdatedBy, a.Reason}, nil
 }
 
-// modelRow is the models row of a document: the columns PutModel writes,
-// derived the same way.
-func modelRow(r *store.Record) ([]any, error) {
-	m := r.Model
-	doc, err := api.Marshal(m)
-	if err != nil {
-		return nil, fmt.Errorf("model %s: %w", m.ModelID, err)
-	}
-	rev, err := strconv.ParseInt(m.ResourceVersion, 10, 64)
-	if err != nil {
-		return nil, fmt.Errorf("model %s: resource_version %q: %w", m.ModelID, m.ResourceVersion, err)
-	}
-	var (
-		nonCompliant bool
-		deadline     any
-	)
-	if g := m.Governance; g != nil && g.Compliance != nil && g.Compliance.Status == api.NonCompliant {
-		nonCompliant = true
-		deadline = optStamp(g.Compliance.Deadline)
-	}
-	reviewPending := m.Governance != nil && m.Governance.Review != nil && m.Governance.Review.Status == api.ReviewPending
-	var params int64
-	if m.Parameters != nil {
-		params = int64(m.Parameters.Count)
-	}
-	var (
-		owner, keyID  string
-		verifiedUntil any
-	)
-	if id := m.Identity; id != nil {
-		owner, keyID = id.Owner, id.KeyID
-		if id.Status == api.IdentityVerified {
-			verifiedUntil = stamp(id.ExpiresAt)
-		}
-	}
-	return []any{m.ModelID, m.Provider, m.Family, m.DisplayName, string(m.SizeClass), string(m.Status()), string(m.Role()),
-		rev, doc, nonCompliant, deadline, reviewPending, params, int64(m.ContextWindow), owner, keyID, verifiedUntil}, nil
-}
+// modelRow is the models row of a document, as PutModel writes it.
+func modelRow(r *store.Record) ([]any, error) { return modelValues(r.Model) }
 
 // importer feeds the records of next to COPY, one kind at a time: each run
 // of records of one kind is one COPY.

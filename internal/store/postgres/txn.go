@@ -24,14 +24,17 @@ type txn struct {
 	lastEvent int64
 }
 
-func (t *txn) PutModel(ctx context.Context, m *api.Model) error {
+// modelValues are the values of a model's row, in the column order of
+// PutModel's INSERT and of the snapshot import's COPY: the document and the
+// fields the queries filter on, derived from it.
+func modelValues(m *api.Model) ([]any, error) {
 	doc, err := api.Marshal(m)
 	if err != nil {
-		return fmt.Errorf("postgres: put model %s: %w", m.ModelID, err)
+		return nil, fmt.Errorf("model %s: %w", m.ModelID, err)
 	}
 	rev, err := strconv.ParseInt(m.ResourceVersion, 10, 64)
 	if err != nil {
-		return fmt.Errorf("postgres: put model %s: resource_version %q: %w", m.ModelID, m.ResourceVersion, err)
+		return nil, fmt.Errorf("model %s: resource_version %q: %w", m.ModelID, m.ResourceVersion, err)
 	}
 	var (
 		nonCompliant bool
@@ -56,6 +59,15 @@ func (t *txn) PutModel(ctx context.Context, m *api.Model) error {
 			verifiedUntil = stamp(id.ExpiresAt)
 		}
 	}
+	return []any{m.ModelID, m.Provider, m.Family, m.DisplayName, string(m.SizeClass), string(m.Status()), string(m.Role()),
+		rev, doc, nonCompliant, deadline, reviewPending, params, int64(m.ContextWindow), owner, keyID, verifiedUntil}, nil
+}
+
+func (t *txn) PutModel(ctx context.Context, m *api.Model) error {
+	values, err := modelValues(m)
+	if err != nil {
+		return fmt.Errorf("postgres: put %w", err)
+	}
 	var pk int64
 	err = t.q.QueryRow(ctx, `INSERT INTO models
 		(model_id, provider, family, display_name, size_class, status, role, revision, doc, non_compliant, deadline,
@@ -71,10 +83,7 @@ func (t *txn) PutModel(ctx context.Context, m *api.Model) error {
 			parameter_count = excluded.parameter_count, context_window = excluded.context_window,
 			identity_owner = excluded.identity_owner, identity_key_id = excluded.identity_key_id,
 			identity_verified_until = excluded.identity_verified_until
-		RETURNING pk`,
-		m.ModelID, m.Provider, m.Family, m.DisplayName, string(m.SizeClass),
-		string(m.Status()), string(m.Role()), rev, doc, nonCompliant, deadline, reviewPending,
-		params, int64(m.ContextWindow), owner, keyID, verifiedUntil).Scan(&pk)
+		RETURNING pk`, values...).Scan(&pk)
 	if err != nil {
 		return fmt.Errorf("postgres: put model %s: %w", m.ModelID, err)
 	}
