@@ -58,7 +58,7 @@ type Config struct {
 
 // Paths lists the path prefixes the web interface serves, for a server
 // that puts it beside the API: everything else belongs to the API.
-var Paths = []string{"/{$}", "/models/", "/audit", "/signin", "/signout", "/static/"}
+var Paths = []string{"/{$}", "/models/", "/leaderboards", "/governance", "/audit", "/live", "/signin", "/signout", "/static/"}
 
 // Mount registers h, the handler New returns, on mux for Paths.
 func Mount(mux *http.ServeMux, h http.Handler) {
@@ -107,6 +107,10 @@ func New(cfg Config) (http.Handler, error) {
 	s.mux.HandleFunc("GET /signin", s.signinForm)
 	s.mux.HandleFunc("POST /signin", s.signin)
 	s.mux.HandleFunc("POST /signout", s.writer(s.signout))
+	s.routeModel()
+	s.routeLeaderboards()
+	s.routeGovernance()
+	s.routeLive()
 	s.mux.HandleFunc("/", s.notFound)
 	return securityHeaders(s.mux), nil
 }

@@ -1,0 +1,4 @@
+package web
+
+// routeLeaderboards registers the leaderboard pages. (Being written.)
+func (s *server) routeLeaderboards() {}
