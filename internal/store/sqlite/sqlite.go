@@ -40,7 +40,14 @@ type Options struct {
 	// CheckpointInterval is how often the write-ahead log is copied back
 	// into the database file, off the write path; 0 means every second.
 	CheckpointInterval time.Duration
+	// WALLimit is the size the write-ahead log is kept near, in bytes; 0
+	// means DefaultWALLimit.
+	WALLimit int64
 }
+
+// DefaultWALLimit is the write-ahead log's size past which the store
+// pauses writes for a moment to copy the whole log back and truncate it.
+const DefaultWALLimit = 64 << 20
 
 // Store is a store.Store on one SQLite file.
 type Store struct {
@@ -54,10 +61,12 @@ type Store struct {
 	// checkpointer copies the write-ahead log into the database file in
 	// the background, so that no commit pays for it; stop ends it.
 	checkpointer *sql.DB
-	stop         chan struct{}
-	stopped      chan struct{}
-	closeOnce    sync.Once
-	closeErr     error
+	// walFrames is the number of pages past which the log is truncated.
+	walFrames int64
+	stop      chan struct{}
+	stopped   chan struct{}
+	closeOnce sync.Once
+	closeErr  error
 	queries
 }
 
@@ -127,7 +136,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		r.Close()
 		return nil, fmt.Errorf("sqlite: open %s for writing: %w", path, err)
 	}
-	cp, err := sql.Open("sqlite", "file:"+path+"?"+pragmas.Encode())
+	// The checkpointer waits for readers only briefly: it holds writes
+	// back while it waits (see checkpoint).
+	cpPragmas := url.Values{"_pragma": {"journal_mode(WAL)", "busy_timeout(250)"}}
+	cp, err := sql.Open("sqlite", "file:"+path+"?"+cpPragmas.Encode())
 	if err != nil {
 		conn.Close()
 		w.Close()
@@ -135,7 +147,19 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s for checkpoints: %w", path, err)
 	}
 	cp.SetMaxOpenConns(1)
-	s := &Store{write: w, read: r, writer: conn, writeCache: newStmtCache(conn), checkpointer: cp,
+	limit := opts.WALLimit
+	if limit <= 0 {
+		limit = DefaultWALLimit
+	}
+	var pageSize int64
+	if err := conn.QueryRowContext(ctx, "PRAGMA page_size").Scan(&pageSize); err != nil || pageSize <= 0 {
+		conn.Close()
+		w.Close()
+		r.Close()
+		cp.Close()
+		return nil, fmt.Errorf("sqlite: open %s: read the page size: %v", path, err)
+	}
+	s := &Store{write: w, read: r, writer: conn, writeCache: newStmtCache(conn), checkpointer: cp, walFrames: max(limit/pageSize, 1),
 		stop: make(chan struct{}), stopped: make(chan struct{}), queries: queries{q: r, cache: newStmtCache(r)}}
 	interval := opts.CheckpointInterval
 	if interval <= 0 {
@@ -146,8 +170,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 }
 
 // checkpoints copies the write-ahead log into the database file every
-// interval. PASSIVE checkpoints never block writers or readers; they copy
-// what no reader still needs, and the next one copies the rest.
+// interval.
 func (s *Store) checkpoints(interval time.Duration) {
 	defer close(s.stopped)
 	t := time.NewTicker(interval)
@@ -157,9 +180,32 @@ func (s *Store) checkpoints(interval time.Duration) {
 		case <-s.stop:
 			return
 		case <-t.C:
-			_, _ = s.checkpointer.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+			s.checkpoint()
 		}
 	}
+}
+
+// checkpoint copies the write-ahead log into the database file.
+//
+// A PASSIVE checkpoint never blocks writers or readers: it copies what no
+// reader still needs. But SQLite starts the log over only when a writer
+// finds it wholly copied, and under a steady stream of writes it never is:
+// each commit adds pages after the checkpoint's end, and the log grows
+// without bound (tens of gigabytes under the load generator). So when the
+// log has passed its limit, checkpoint holds writes back (the writer's
+// mutex) and runs a TRUNCATE checkpoint, which copies the rest, waits for
+// the readers of older snapshots to finish (a quarter of a second at most:
+// readers started after the copy read the database file and do not hold
+// it up) and truncates the log. If a long reader, such as a backup, holds
+// it up, writes go on and the next tick tries again.
+func (s *Store) checkpoint() {
+	var busy, frames, copied int64
+	if err := s.checkpointer.QueryRow("PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied); err != nil || frames <= s.walFrames {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_ = s.checkpointer.QueryRow("PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &copied)
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
