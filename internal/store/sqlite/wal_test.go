@@ -57,24 +57,35 @@ func TestWALStaysBounded(t *testing.T) {
 			}
 		})
 	}
-	var largest int64
+	// The log's file only shrinks when a checkpoint truncates it.
+	var largest, last int64
+	truncations := 0
 	for ctx.Err() == nil {
 		if fi, err := os.Stat(path + "-wal"); err == nil {
-			largest = max(largest, fi.Size())
+			if fi.Size() < last {
+				truncations++
+			}
+			last = fi.Size()
+			largest = max(largest, last)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	wg.Wait()
-	t.Logf("%d writes, %d reads; largest write-ahead log %.1f MiB for a limit of %.1f MiB",
-		writes.Load(), reads.Load(), float64(largest)/(1<<20), float64(limit)/(1<<20))
+	t.Logf("%d writes, %d reads; largest write-ahead log %.1f MiB for a limit of %.1f MiB, truncated %d times",
+		writes.Load(), reads.Load(), float64(largest)/(1<<20), float64(limit)/(1<<20), truncations)
 	if writes.Load() < 500 {
 		t.Fatalf("only %d writes: the test did not load the store", writes.Load())
 	}
-	// Between two checks the log grows by what the writer adds in one
-	// interval and one checkpoint (here about 1 MiB each); eight times the
-	// limit leaves room for a slow machine. Without the truncation the log
-	// passes 100 MiB in this test.
-	if largest > 8*limit {
-		t.Errorf("write-ahead log reached %.1f MiB, over 8x its %.1f MiB limit", float64(largest)/(1<<20), float64(limit)/(1<<20))
+	// Without the truncation the log is never truncated and passes 100 MiB
+	// in this test. With it, how far the log runs past its limit between
+	// two checkpoints depends on how fast the machine writes and how late
+	// the checkpointer is scheduled (a few MiB here, more on a busy CI
+	// machine), so the bound on its size is loose and the test counts the
+	// truncations.
+	if truncations < 2 {
+		t.Errorf("the write-ahead log was truncated %d times in %d writes; want it truncated again and again", truncations, writes.Load())
+	}
+	if largest > 32*limit {
+		t.Errorf("write-ahead log reached %.1f MiB, over 32x its %.1f MiB limit", float64(largest)/(1<<20), float64(limit)/(1<<20))
 	}
 }
