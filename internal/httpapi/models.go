@@ -270,14 +270,16 @@ func (s *Server) getModel(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) listModels(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	size, err := pageParams(q, "provider", "family", "status", "role", "size_class", "capability", "labels", "q", "review")
+	size, err := pageParams(q, "provider", "family", "status", "role", "size_class", "capability", "labels", "q", "review",
+		"compliance", "sort")
 	if err != nil {
 		return err
 	}
 	page, err := s.reg.ListModelDocs(r.Context(), registry.ListQuery{
 		Provider: q.Get("provider"), Family: q.Get("family"), Status: q.Get("status"), Role: q.Get("role"),
 		SizeClass: q.Get("size_class"), Capability: q.Get("capability"), Labels: q.Get("labels"),
-		Text: q.Get("q"), Review: q.Get("review"), PageSize: size, PageToken: q.Get("page_token"),
+		Text: q.Get("q"), Review: q.Get("review"), Compliance: q.Get("compliance"), Sort: q.Get("sort"),
+		PageSize: size, PageToken: q.Get("page_token"),
 	})
 	if err != nil {
 		return err

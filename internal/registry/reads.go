@@ -35,9 +35,47 @@ type ListQuery struct {
 	// Text is searched in model_id and display_name.
 	Text string
 	// Review "pending" selects the models held for a governor's review.
-	Review    string
+	Review string
+	// Compliance "non_compliant" selects the models out of compliance with
+	// the active policy bundle, "compliant" the others; "" and "any" do
+	// not filter.
+	Compliance string
+	// Sort is the order of the list: "model_id" (the default, also ""),
+	// "provider" (the same order: ids start with their provider),
+	// "display_name", or "updated_at" (newest first). A page token is
+	// valid only under the sort that made it.
+	Sort      string
 	PageSize  int
 	PageToken string
+}
+
+// The values of ListQuery.Compliance.
+const (
+	ComplianceAny          = "any"
+	ComplianceCompliant    = string(api.Compliant)
+	ComplianceNonCompliant = string(api.NonCompliant)
+)
+
+// The values of ListQuery.Sort.
+const (
+	SortModelID     = "model_id"
+	SortProvider    = "provider"
+	SortDisplayName = "display_name"
+	SortUpdatedAt   = "updated_at"
+)
+
+// Sorts lists the values of ListQuery.Sort, the default first.
+var Sorts = []string{SortModelID, SortProvider, SortDisplayName, SortUpdatedAt}
+
+// modelSorts maps each sort to the store's order.
+var modelSorts = map[string]store.ModelSort{
+	"": store.SortModelID, SortModelID: store.SortModelID, SortProvider: store.SortModelID,
+	SortDisplayName: store.SortDisplayName, SortUpdatedAt: store.SortUpdated,
+}
+
+// sortNames names each store order in page tokens and errors.
+var sortNames = map[store.ModelSort]string{
+	store.SortModelID: SortModelID, store.SortDisplayName: SortDisplayName, store.SortUpdated: SortUpdatedAt,
 }
 
 var (
@@ -62,7 +100,7 @@ func (s *Service) GetModel(ctx context.Context, id string) (*api.Model, error) {
 	return s.store.GetModel(ctx, id)
 }
 
-// ListModels returns one page of the models q selects, in model_id order.
+// ListModels returns one page of the models q selects, in the order q.Sort.
 func (s *Service) ListModels(ctx context.Context, q ListQuery) (*api.ModelList, error) {
 	page, err := s.ListModelDocs(ctx, q)
 	if err != nil {
@@ -99,7 +137,12 @@ func (s *Service) ListModelDocs(ctx context.Context, q ListQuery) (*DocPage, err
 	page := &DocPage{Items: items}
 	if len(items) > size {
 		page.Items = items[:size]
-		page.NextPageToken = encodeCursor(items[size-1].ModelID)
+		last := items[size-1]
+		if sq.Sort == store.SortModelID {
+			page.NextPageToken = encodeCursor(last.ModelID)
+		} else {
+			page.NextPageToken = encodeSortedCursor(sq.Sort, last.SortKey, last.ModelID)
+		}
 	}
 	return page, nil
 }
@@ -132,17 +175,29 @@ func storeQuery(q ListQuery) (store.ModelQuery, int, error) {
 	if len(q.Text) > 256 {
 		return store.ModelQuery{}, 0, errs.E(errs.Malformed, "q is longer than 256 characters")
 	}
-	after, err := decodeCursor(q.PageToken)
+	order, ok := modelSorts[q.Sort]
+	if !ok {
+		return store.ModelQuery{}, 0, errs.E(errs.Malformed, "sort %q is not one of %s", q.Sort, strings.Join(Sorts, ", "))
+	}
+	afterKey, after, err := decodeListCursor(q.PageToken, order)
 	if err != nil {
 		return store.ModelQuery{}, 0, err
 	}
 	if q.Review != "" && q.Review != api.ReviewPending {
 		return store.ModelQuery{}, 0, errs.E(errs.Malformed, "review must be pending (the models held for a governor's review), not %q", q.Review)
 	}
+	switch q.Compliance {
+	case "", ComplianceAny, ComplianceCompliant, ComplianceNonCompliant:
+	default:
+		return store.ModelQuery{}, 0, errs.E(errs.Malformed, "compliance %q is not one of %s, %s, %s",
+			q.Compliance, ComplianceAny, ComplianceCompliant, ComplianceNonCompliant)
+	}
 	return store.ModelQuery{
 		Provider: q.Provider, Family: q.Family, Status: api.Status(q.Status), Role: api.Role(q.Role),
 		SizeClass: api.SizeClass(q.SizeClass), Capability: q.Capability, Labels: sel, Text: q.Text,
-		ReviewPending: q.Review == api.ReviewPending, After: after, Limit: size + 1,
+		ReviewPending: q.Review == api.ReviewPending,
+		Compliant:     q.Compliance == ComplianceCompliant, NonCompliant: q.Compliance == ComplianceNonCompliant,
+		Sort: order, After: after, AfterKey: afterKey, Limit: size + 1,
 	}, size, nil
 }
 
@@ -210,6 +265,52 @@ func decodeCursor(token string) (string, error) {
 		return "", errs.E(errs.Malformed, "page_token is not valid; start again without it")
 	}
 	return string(b), nil
+}
+
+// Page tokens of a list in another order than model_id carry the sort,
+// the last row's sort key and its model_id, as JSON.
+const sortedCursorPrefix = "v2."
+
+// sortedCursor is the position a page token of a sorted list holds.
+type sortedCursor struct {
+	Sort    string `json:"s"`
+	Key     string `json:"k"`
+	ModelID string `json:"id"`
+}
+
+func encodeSortedCursor(order store.ModelSort, key, id string) string {
+	b, _ := json.Marshal(sortedCursor{Sort: sortNames[order], Key: key, ModelID: id}) // strings always marshal
+	return sortedCursorPrefix + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// decodeListCursor returns the position of a list's page token under
+// order: the sort key ("" in model_id order) and the model_id the page
+// starts after. A token made under another order is refused: its position
+// means nothing in this one.
+func decodeListCursor(token string, order store.ModelSort) (key, id string, err error) {
+	if token == "" {
+		return "", "", nil
+	}
+	made := store.SortModelID
+	if raw, sorted := strings.CutPrefix(token, sortedCursorPrefix); sorted {
+		var c sortedCursor
+		b, err := base64.RawURLEncoding.DecodeString(raw)
+		if err != nil || len(b) > 4096 || json.Unmarshal(b, &c) != nil || c.ModelID == "" {
+			return "", "", errs.E(errs.Malformed, "page_token is not valid; start again without it")
+		}
+		var known bool
+		if made, known = modelSorts[c.Sort]; !known || c.Sort != sortNames[made] {
+			return "", "", errs.E(errs.Malformed, "page_token is not valid; start again without it")
+		}
+		key, id = c.Key, c.ModelID
+	} else if id, err = decodeCursor(token); err != nil {
+		return "", "", err
+	}
+	if made != order {
+		return "", "", errs.E(errs.Malformed, "page_token was made for sort %s, not %s; start again without it, or sort by %s",
+			sortNames[made], sortNames[order], sortNames[made])
+	}
+	return key, id, nil
 }
 
 // ParseRevision parses a revision number from a path.

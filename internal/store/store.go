@@ -67,8 +67,9 @@ type Reader interface {
 	// It returns an error of kind errs.NotFound when there is none.
 	GetModel(ctx context.Context, id string) (*api.Model, error)
 
-	// ListModels returns up to q.Limit models matching q, in ascending
-	// model_id order, starting after q.After.
+	// ListModels returns up to q.Limit models matching q, in the order
+	// q.Sort (ascending model_id by default), starting after the row that
+	// q.After (and q.AfterKey) name.
 	ListModels(ctx context.Context, q ModelQuery) ([]*api.Model, error)
 
 	// ListModelDocs is ListModels answering each model's stored JSON
@@ -373,7 +374,28 @@ type Doc struct {
 	ModelID         string
 	ResourceVersion string
 	JSON            []byte
+	// SortKey is the row's value of the column its list was sorted by
+	// (ModelQuery.Sort), for the next page's AfterKey; "" under
+	// SortModelID, whose key is ModelID itself.
+	SortKey string
 }
+
+// ModelSort is the order of a list of models. Every order ends with
+// model_id, so that it is total and a page can start after any row
+// (keyset pagination), and every order has an index that walks it.
+type ModelSort int
+
+// The orders of a list of models.
+const (
+	// SortModelID is model_id order, ascending: the default.
+	SortModelID ModelSort = iota
+	// SortDisplayName is display_name order (bytewise), then model_id,
+	// ascending.
+	SortDisplayName
+	// SortUpdated is newest first: updated_at descending, then model_id
+	// descending.
+	SortUpdated
+)
 
 // ModelQuery selects models. Empty fields do not filter.
 type ModelQuery struct {
@@ -388,6 +410,10 @@ type ModelQuery struct {
 	Text string
 	// NonCompliant selects only the models out of compliance.
 	NonCompliant bool
+	// Compliant selects only the models not out of compliance (compliant,
+	// or not checked against a policy yet). With NonCompliant it selects
+	// nothing.
+	Compliant bool
 	// ReviewPending selects only the models held for a governor's review
 	// (governance.review.status pending).
 	ReviewPending bool
@@ -398,8 +424,15 @@ type ModelQuery struct {
 	// DeadlineBefore, when not zero, selects only the non-compliant models
 	// whose deadline is at or before it.
 	DeadlineBefore time.Time
-	// After is the model_id the page starts after.
+	// Sort is the order of the list. CountModels ignores it.
+	Sort ModelSort
+	// After is the model_id the page starts after; under a Sort other
+	// than SortModelID, the model_id of the row whose sort key is
+	// AfterKey. The page starts after that row in the list's order.
 	After string
+	// AfterKey is the sort key (Doc.SortKey) of the row the page starts
+	// after, when Sort is not SortModelID and After is set.
+	AfterKey string
 	// Limit is the largest number of models to return; it must be positive.
 	Limit int
 }

@@ -67,11 +67,12 @@ func TestListQueriesUseIndexes(t *testing.T) {
 	err := s.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
 		for i := range planRows {
 			provider := fmt.Sprintf("p%d", i%10)
+			updated := now.Add(time.Duration(i%97) * time.Minute)
 			m := &api.Model{SchemaVersion: api.SchemaVersion, ModelID: fmt.Sprintf("%s/m-%05d", provider, i), Provider: provider,
 				DisplayName: fmt.Sprint("M ", i), Family: fmt.Sprintf("f%d", i%60), SizeClass: api.SizeLarge,
 				Governance: &api.Governance{Role: api.RoleNone}, Lifecycle: &api.Lifecycle{Status: []api.Status{api.StatusActive, api.StatusProposed, api.StatusDeprecated}[i%3], Since: now},
 				Labels: map[string]string{"team": "core", "tier": []string{"gold", "test"}[i%2]}, Capabilities: []string{"chat"},
-				ResourceVersion: "1", CreatedAt: &now, UpdatedAt: &now,
+				ResourceVersion: "1", CreatedAt: &now, UpdatedAt: &updated,
 				Parameters: &api.Parameters{Count: api.Count(70e9 + i%7*1e9), Source: api.ParametersDeclared}, ContextWindow: api.Count(8192 << (i % 4))}
 			if i%300 == 0 {
 				m.Labels["team"] = "audit"
@@ -137,6 +138,21 @@ func TestListQueriesUseIndexes(t *testing.T) {
 		{"deadline", store.ModelQuery{DeadlineBefore: now.Add(1000 * time.Hour)}, false, []string{"models_deadline"}},
 		{"review queue", store.ModelQuery{ReviewPending: true}, false, []string{"models_review"}},
 		{"near-duplicate lookup", store.ModelQuery{Provider: "p3", Family: "f13", ParameterCount: 71e9, ContextWindow: 16384}, false, nil},
+		// The sorts walk their own index when the matches are many.
+		{"by display name", store.ModelQuery{Sort: store.SortDisplayName}, true, []string{"models_display_name"}},
+		{"by display name, next page", store.ModelQuery{Sort: store.SortDisplayName, After: "p0/m-00100", AfterKey: "M 100"}, true,
+			[]string{"models_display_name"}},
+		{"by display name, compliant", store.ModelQuery{Sort: store.SortDisplayName, Compliant: true}, true, []string{"models_display_name"}},
+		{"by display name, status and role", store.ModelQuery{Sort: store.SortDisplayName, Status: api.StatusActive, Role: api.RoleNone}, true,
+			[]string{"models_display_name"}},
+		{"by update", store.ModelQuery{Sort: store.SortUpdated}, true, []string{"models_updated_at"}},
+		{"by update, next page", store.ModelQuery{Sort: store.SortUpdated, After: "p3/m-00100", AfterKey: "2026-01-01T01:30:00.000000000Z"}, true,
+			[]string{"models_updated_at"}},
+		{"by update, status", store.ModelQuery{Sort: store.SortUpdated, Status: api.StatusActive}, true, []string{"models_updated_at"}},
+		{"by update, common label", store.ModelQuery{Sort: store.SortUpdated, Labels: sel("team=core")}, true, []string{"models_updated_at"}},
+		// A fine filter's matches are few: the planner may sort them.
+		{"by update, rare label", store.ModelQuery{Sort: store.SortUpdated, Labels: sel("team=audit")}, false, nil},
+		{"by update, non-compliant", store.ModelQuery{Sort: store.SortUpdated, NonCompliant: true}, false, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.q.Limit = 101

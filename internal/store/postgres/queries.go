@@ -179,6 +179,9 @@ func (s queries) ListModelDocs(ctx context.Context, q store.ModelQuery) ([]store
 	if q.Limit <= 0 {
 		return nil, fmt.Errorf("postgres: list models: limit %d is not positive", q.Limit)
 	}
+	if _, ok := postgresOrders[q.Sort]; !ok {
+		return nil, fmt.Errorf("postgres: list models: unknown sort %d", q.Sort)
+	}
 	query, args := modelsSQL(q, false)
 	// Planned with the values at hand (an unnamed statement, never a generic
 	// plan): a rare label and a common one want different plans.
@@ -191,7 +194,7 @@ func (s queries) ListModelDocs(ctx context.Context, q store.ModelQuery) ([]store
 			d   store.Doc
 			rev int64
 		)
-		err := row.Scan(&d.ModelID, &rev, &d.JSON)
+		err := row.Scan(&d.ModelID, &rev, &d.JSON, &d.SortKey)
 		d.ResourceVersion = strconv.FormatInt(rev, 10)
 		return d, err
 	})
@@ -214,6 +217,14 @@ func (s queries) CountModels(ctx context.Context, q store.ModelQuery) (int64, er
 // planner runs either way, by its statistics: collecting the few matches
 // from the label index then sorting them, or walking the models in order
 // and probing each one's labels.
+//
+// A list in another order (q.Sort) is after the previous page's last row
+// in that order, (key, model_id), which models_display_name or
+// models_updated_at walk. The planner picks by its statistics between
+// walking that index and filtering, and collecting a filter's matches by
+// its index and sorting them: no index serves a filter and a sort at
+// once, so that a sorted page with a filter that matches few models is
+// correct but slower than the same page in model_id order.
 func modelsSQL(q store.ModelQuery, count bool) (string, []any) {
 	var (
 		where []string
@@ -242,6 +253,9 @@ func modelsSQL(q store.ModelQuery, count bool) (string, []any) {
 	if q.NonCompliant {
 		where = append(where, "m.non_compliant")
 	}
+	if q.Compliant {
+		where = append(where, "NOT m.non_compliant")
+	}
 	if q.ReviewPending {
 		where = append(where, "m.review_pending")
 	}
@@ -259,23 +273,43 @@ func modelsSQL(q store.ModelQuery, count bool) (string, []any) {
 	if !q.DeadlineBefore.IsZero() {
 		where = append(where, "m.deadline <= "+p.add(stamp(q.DeadlineBefore)))
 	}
+	order := postgresOrders[store.SortModelID]
+	if q.Sort != store.SortModelID {
+		order = postgresOrders[q.Sort]
+	}
 	if q.After != "" && !count {
-		where = append(where, "m.model_id > "+p.add(q.After))
+		if q.Sort != store.SortModelID {
+			where = append(where, "("+order.key+", m.model_id) "+order.after+" ("+p.add(q.AfterKey)+", "+p.add(q.After)+")")
+		} else {
+			where = append(where, "m.model_id > "+p.add(q.After))
+		}
 	}
 	var b strings.Builder
 	if count {
 		b.WriteString("SELECT COUNT(*) FROM models m")
 	} else {
-		b.WriteString("SELECT m.model_id, m.revision, m.doc FROM models m")
+		b.WriteString("SELECT m.model_id, m.revision, m.doc, " + order.key + " FROM models m")
 	}
 	if len(where) > 0 {
 		b.WriteString(" WHERE ")
 		b.WriteString(strings.Join(where, " AND "))
 	}
 	if !count {
-		b.WriteString(" ORDER BY m.model_id LIMIT " + p.add(q.Limit))
+		b.WriteString(" ORDER BY " + order.orderBy + " LIMIT " + p.add(q.Limit))
 	}
 	return b.String(), p
+}
+
+// postgresOrder is how a list query sorts: its key (selected as
+// Doc.SortKey), the comparison of the keyset condition (key, model_id)
+// that starts a page after a row, and the ORDER BY clause, which an index
+// of (key, model_id) walks. Keys are compared bytewise (COLLATE "C").
+type postgresOrder struct{ key, after, orderBy string }
+
+var postgresOrders = map[store.ModelSort]postgresOrder{
+	store.SortModelID:     {key: "''::text", after: ">", orderBy: "m.model_id"},
+	store.SortDisplayName: {key: `(m.display_name COLLATE "C")`, after: ">", orderBy: `(m.display_name COLLATE "C"), m.model_id`},
+	store.SortUpdated:     {key: "m.updated_at", after: "<", orderBy: "m.updated_at DESC, m.model_id DESC"},
 }
 
 // labelCondition is the SQL condition of one label requirement.

@@ -29,11 +29,12 @@ func TestListQueriesUseIndexes(t *testing.T) {
 	err = s.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
 		for i := range n {
 			provider := fmt.Sprintf("p%d", i%10)
+			updated := now.Add(time.Duration(i%97) * time.Minute)
 			m := &api.Model{SchemaVersion: api.SchemaVersion, ModelID: fmt.Sprintf("%s/m-%05d", provider, i), Provider: provider,
 				DisplayName: fmt.Sprint("M ", i), Family: fmt.Sprintf("f%d", i%60), SizeClass: api.SizeLarge,
 				Governance: &api.Governance{Role: api.RoleNone}, Lifecycle: &api.Lifecycle{Status: []api.Status{api.StatusActive, api.StatusProposed, api.StatusDeprecated}[i%3], Since: now},
 				Labels: map[string]string{"team": "core", "tier": []string{"gold", "test"}[i%2]}, Capabilities: []string{"chat"},
-				ResourceVersion: "1", CreatedAt: &now, UpdatedAt: &now,
+				ResourceVersion: "1", CreatedAt: &now, UpdatedAt: &updated,
 				Parameters: &api.Parameters{Count: api.Count(70e9 + i%7*1e9), Source: api.ParametersDeclared}, ContextWindow: api.Count(8192 << (i % 4))}
 			if i%300 == 0 {
 				m.Labels["team"] = "audit"
@@ -74,6 +75,18 @@ func TestListQueriesUseIndexes(t *testing.T) {
 		{"non-compliant", store.ModelQuery{NonCompliant: true}, true},
 		{"review queue", store.ModelQuery{ReviewPending: true}, false},
 		{"near-duplicate lookup", store.ModelQuery{Provider: "p3", Family: "f13", ParameterCount: 71e9, ContextWindow: 16384}, false},
+		// The sorts walk their own index, coarse filters or not.
+		{"by display name", store.ModelQuery{Sort: store.SortDisplayName}, true},
+		{"by display name, next page", store.ModelQuery{Sort: store.SortDisplayName, After: "p0/m-00100", AfterKey: "M 100"}, true},
+		{"by display name, compliant", store.ModelQuery{Sort: store.SortDisplayName, Compliant: true}, true},
+		{"by display name, status and role", store.ModelQuery{Sort: store.SortDisplayName, Status: api.StatusActive, Role: api.RoleNone}, true},
+		{"by update", store.ModelQuery{Sort: store.SortUpdated}, true},
+		{"by update, next page", store.ModelQuery{Sort: store.SortUpdated, After: "p3/m-00100", AfterKey: "2026-01-01T01:30:00.000000000Z"}, true},
+		{"by update, status", store.ModelQuery{Sort: store.SortUpdated, Status: api.StatusActive}, true},
+		{"by update, common label", store.ModelQuery{Sort: store.SortUpdated, Labels: sel("team=core")}, true},
+		// A fine filter's matches are few: the planner may sort them.
+		{"by update, rare label", store.ModelQuery{Sort: store.SortUpdated, Labels: sel("team=audit")}, false},
+		{"by display name, provider", store.ModelQuery{Sort: store.SortDisplayName, Provider: "p3"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -109,6 +122,11 @@ func TestListQueriesUseIndexes(t *testing.T) {
 			}
 			for name, index := range map[string]string{"review queue": "models_review", "near-duplicate lookup": "models_figures"} {
 				if tt.name == name && !strings.Contains(text, index) {
+					t.Errorf("%s does not use %s:\n%s\n%s", tt.name, index, query, text)
+				}
+			}
+			for order, index := range map[store.ModelSort]string{store.SortDisplayName: "models_display_name", store.SortUpdated: "models_updated_at"} {
+				if tt.q.Sort == order && tt.mayNotSort && !strings.Contains(text, index) {
 					t.Errorf("%s does not use %s:\n%s\n%s", tt.name, index, query, text)
 				}
 			}

@@ -82,6 +82,9 @@ func (s queries) ListModelDocs(ctx context.Context, q store.ModelQuery) ([]store
 	if q.Limit <= 0 {
 		return nil, fmt.Errorf("sqlite: list models: limit %d is not positive", q.Limit)
 	}
+	if _, ok := sqliteOrders[q.Sort]; !ok {
+		return nil, fmt.Errorf("sqlite: list models: unknown sort %d", q.Sort)
+	}
 	plan, err := s.planMemberships(ctx, q)
 	if err != nil {
 		return nil, err
@@ -98,7 +101,7 @@ func (s queries) ListModelDocs(ctx context.Context, q store.ModelQuery) ([]store
 			d   store.Doc
 			rev int64
 		)
-		if err := rows.Scan(&d.ModelID, &rev, &d.JSON); err != nil {
+		if err := rows.Scan(&d.ModelID, &rev, &d.JSON, &d.SortKey); err != nil {
 			return nil, fmt.Errorf("sqlite: list models: %w", err)
 		}
 		d.ResourceVersion = strconv.FormatInt(rev, 10)
@@ -191,16 +194,28 @@ func (s queries) planMemberships(ctx context.Context, q store.ModelQuery) (dense
 // The exception is an exact lookup of figures within a provider (the
 // near-duplicate check): models_figures finds its few matches directly,
 // and the other columns' indexes are turned off.
+//
+// A list in another order (q.Sort) walks that order's index
+// (models_display_name, models_updated_at) from the previous page's last
+// row, with the indexes of the coarse filters (status, role, size class,
+// compliance) turned off: each of them selects a large share of the
+// models, so that the walk finds a page soon, where using their index
+// would sort all their matches. The fine filters keep their indexes and
+// the planner may prefer them, sorting only their matches (a provider's or
+// a family's models, a rare label's). A coarse filter that matches few
+// models under a sort has no index that serves both: such a page is
+// correct but walks the sort's index until it fills (or to its end).
 func modelsSQL(q store.ModelQuery, count bool, dense []bool) (string, []any) {
 	var (
 		where []string
 		args  []any
 	)
 	isDense := func(i int) bool { return i < len(dense) && dense[i] }
+	sorted := q.Sort != store.SortModelID && !count
 	figures := q.Provider != "" && q.ParameterCount != 0 && q.ContextWindow != 0
-	byRange := q.Provider != "" && !figures
+	byRange := q.Provider != "" && !figures && !sorted
 	col := func(c string) string {
-		if byRange || figures {
+		if byRange || figures || (sorted && coarseFilters[c]) {
 			return "+" + c
 		}
 		return c
@@ -251,6 +266,10 @@ func modelsSQL(q store.ModelQuery, count bool, dense []bool) (string, []any) {
 		where = append(where, col("m.compliance")+" = ?")
 		args = append(args, string(api.NonCompliant))
 	}
+	if q.Compliant {
+		where = append(where, col("m.compliance")+" != ?")
+		args = append(args, string(api.NonCompliant))
+	}
 	if q.ReviewPending {
 		where = append(where, "m.review = 'pending'")
 	}
@@ -272,25 +291,50 @@ func modelsSQL(q store.ModelQuery, count bool, dense []bool) (string, []any) {
 		where = append(where, col("m.deadline")+" != '' AND m.deadline <= ?")
 		args = append(args, formatTime(q.DeadlineBefore))
 	}
+	order := sqliteOrders[store.SortModelID]
+	if sorted {
+		order = sqliteOrders[q.Sort]
+	}
 	if after != "" {
-		where = append(where, "m.model_id > ?")
-		args = append(args, after)
+		if sorted {
+			where = append(where, "("+order.key+", m.model_id) "+order.after+" (?, ?)")
+			args = append(args, q.AfterKey, after)
+		} else {
+			where = append(where, "m.model_id > ?")
+			args = append(args, after)
+		}
 	}
 	var b strings.Builder
 	if count {
 		b.WriteString("SELECT COUNT(*) FROM models m")
 	} else {
-		b.WriteString("SELECT m.model_id, m.revision, m.doc FROM models m")
+		b.WriteString("SELECT m.model_id, m.revision, m.doc, " + order.key + " FROM models m")
 	}
 	if len(where) > 0 {
 		b.WriteString(" WHERE ")
 		b.WriteString(strings.Join(where, " AND "))
 	}
 	if !count {
-		b.WriteString(" ORDER BY m.model_id LIMIT ?")
+		b.WriteString(" ORDER BY " + order.orderBy + " LIMIT ?")
 		args = append(args, q.Limit)
 	}
 	return b.String(), args
+}
+
+// coarseFilters are the columns whose values each select a large share of
+// the models: a sorted list walks its order's index rather than theirs.
+var coarseFilters = map[string]bool{"m.status": true, "m.role": true, "m.size_class": true, "m.compliance": true}
+
+// sqliteOrder is how a list query sorts: its key column (selected as
+// Doc.SortKey), the comparison of the keyset condition (key, model_id)
+// that starts a page after a row, and the ORDER BY clause, which an index
+// of (key, model_id) walks.
+type sqliteOrder struct{ key, after, orderBy string }
+
+var sqliteOrders = map[store.ModelSort]sqliteOrder{
+	store.SortModelID:     {key: "''", after: ">", orderBy: "m.model_id"},
+	store.SortDisplayName: {key: "m.display_name", after: ">", orderBy: "m.display_name, m.model_id"},
+	store.SortUpdated:     {key: "m.updated_at", after: "<", orderBy: "m.updated_at DESC, m.model_id DESC"},
 }
 
 func (s queries) CountModels(ctx context.Context, q store.ModelQuery) (int64, error) {

@@ -33,6 +33,7 @@ func Run(t *testing.T, open Open) {
 		{"ListFilters", testListFilters},
 		{"ListLabelSelectors", testListLabelSelectors},
 		{"ListPagination", testListPagination},
+		{"ListSorts", testListSorts},
 		{"Revisions", testRevisions},
 		{"DeleteKeepsRevisions", testDeleteKeepsRevisions},
 		{"AbortedTransactionLeavesNothing", testAbort},
