@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -17,6 +18,8 @@ func newServeCommand() *cobra.Command {
 		logLevel  string
 		logFormat string
 		roleMap   []string
+		// webSecretFile holds the web interface's OIDC client secret.
+		webSecretFile string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -57,6 +60,21 @@ flight finish, then the database closes.`,
 			if (cfg.OIDC.Issuer == "") != (cfg.OIDC.Audience == "") {
 				return fmt.Errorf("--oidc-issuer and --oidc-audience go together")
 			}
+			if cfg.WebOIDC.ClientID == "" && (webSecretFile != "" || cfg.WebOIDC.RedirectURL != "") {
+				return fmt.Errorf("--web-oidc-client-secret-file and --web-oidc-redirect-url need --web-oidc-client-id")
+			}
+			if cfg.WebOIDC.ClientID != "" {
+				if cfg.OIDC.Issuer == "" || cfg.WebOIDC.RedirectURL == "" {
+					return fmt.Errorf("--web-oidc-client-id needs --oidc-issuer and --web-oidc-redirect-url")
+				}
+				if webSecretFile != "" {
+					secret, err := os.ReadFile(webSecretFile)
+					if err != nil {
+						return fmt.Errorf("--web-oidc-client-secret-file: %w", err)
+					}
+					cfg.WebOIDC.ClientSecret = strings.TrimSpace(string(secret))
+				}
+			}
 			cfg.Synchronous = strings.ToUpper(cfg.Synchronous)
 			srv, err := server.New(cmd.Context(), cfg)
 			if err != nil {
@@ -79,6 +97,10 @@ flight finish, then the database closes.`,
 	f.StringVar(&cfg.OIDC.UsernameClaim, "oidc-username-claim", "sub", "the OIDC claim that names the principal (prefixed with oidc:)")
 	f.StringVar(&cfg.OIDC.RolesClaim, "oidc-roles-claim", "roles", "the OIDC claim that holds the principal's roles")
 	f.StringSliceVar(&roleMap, "oidc-role-map", nil, "map an OIDC role claim value to a modelgov role: value=role (repeatable); without it, values that are modelgov roles pass")
+	f.StringVar(&cfg.WebOIDC.ClientID, "web-oidc-client-id", "", "offer sign-in to the web interface with the --oidc-issuer, as this client (its ID tokens map to principals as the API's bearer tokens do)")
+	f.StringVar(&webSecretFile, "web-oidc-client-secret-file", "", "file holding the web interface's OIDC client secret (none: a public client, PKCE alone)")
+	f.StringVar(&cfg.WebOIDC.RedirectURL, "web-oidc-redirect-url", "", "the web interface's OIDC redirect URL as browsers reach it, registered with the issuer: https://HOST/signin/oidc/callback")
+	f.StringVar(&cfg.WebOIDC.Name, "web-oidc-name", "", "the issuer's name on the sign-in page, \"Sign in with NAME\" (default: the issuer's host)")
 	f.Float64Var(&cfg.RateLimit.PerSecond, "rate-limit", 1, "registrations and identity operations each principal may make per second, on average (0 or less: no limit)")
 	f.IntVar(&cfg.RateLimit.Burst, "rate-burst", 30, "how many registrations and identity operations a principal may make at once")
 	f.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark the web interface's session cookies Secure (set it when a TLS proxy serves the registry)")

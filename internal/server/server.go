@@ -83,6 +83,23 @@ type Config struct {
 	// SecureCookies marks the web interface's cookies Secure: set it when
 	// the server is reached over TLS.
 	SecureCookies bool
+	// WebOIDC, when its ClientID is set, offers sign-in to the web
+	// interface with the issuer of OIDC (which must be set), whose ID
+	// tokens map to principals as the API's bearer tokens do.
+	WebOIDC WebOIDC
+}
+
+// WebOIDC is the web interface's client at the OIDC issuer.
+type WebOIDC struct {
+	// ClientID and ClientSecret are the client's credentials; the secret
+	// may be empty for a public client.
+	ClientID     string
+	ClientSecret string
+	// RedirectURL is the absolute URL of web.OIDCCallbackPath as browsers
+	// reach this server.
+	RedirectURL string
+	// Name is the issuer's name on the sign-in page; "" means its host.
+	Name string
 }
 
 // AdminTokenFile is the file in the data directory where the first start
@@ -223,7 +240,21 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
-	ui, err := web.New(web.Config{Registry: reg, Logger: log, Secure: cfg.SecureCookies, AnonymousRead: cfg.AnonymousRead})
+	wc := web.Config{Registry: reg, Logger: log, Secure: cfg.SecureCookies, AnonymousRead: cfg.AnonymousRead}
+	if cfg.WebOIDC.ClientID != "" {
+		if cfg.OIDC.Issuer == "" {
+			st.Close()
+			return nil, errors.New("server: web sign-in with OIDC needs the OIDC issuer")
+		}
+		wc.OIDC, err = web.NewOIDCSignin(ctx, web.OIDCConfig{Provider: cfg.OIDC, ClientID: cfg.WebOIDC.ClientID,
+			ClientSecret: cfg.WebOIDC.ClientSecret, RedirectURL: cfg.WebOIDC.RedirectURL, Name: cfg.WebOIDC.Name})
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("server: web sign-in with OIDC issuer %s: %w", cfg.OIDC.Issuer, err)
+		}
+		log.Info("offering web sign-in with OIDC", slog.String("issuer", cfg.OIDC.Issuer), slog.String("client_id", cfg.WebOIDC.ClientID))
+	}
+	ui, err := web.New(wc)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -240,8 +271,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 }
 
 // routes dispatches between the API and the web interface: the web
-// interface takes its own paths (web.Paths: /, /models/, /audit, /signin,
-// /signout, /static/), the API everything else (/v1/, /healthz, /readyz,
+// interface takes its own paths (web.Paths: /, /models/, /leaderboards,
+// /audit, /signin, /signout, /static/ ...), the API everything else (/v1/, /healthz, /readyz,
 // /metrics, /openapi.json, /schemas/), so that unknown paths still get the
 // API's 404 problem.
 func (s *Server) routes() http.Handler {

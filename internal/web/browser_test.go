@@ -75,11 +75,19 @@ func shot(dir, name string) chromedp.Action[chromedp.Void] {
 }
 
 // TestBrowser runs what a user does, in a real browser: sign in, filter
-// the catalogue, open a model, change its lifecycle, find the change in
-// the audit log, and be refused what the role may not do.
+// the catalogue, open a model and see its evaluation chart, change its
+// lifecycle, see the change appear in the live view and in the audit log,
+// verify the log, look at governance and a leaderboard, and be refused
+// what the role may not do.
 func TestBrowser(t *testing.T) {
 	tab := newChrome(t)
 	s := newSite(t, siteConfig{models: 5})
+	base := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	s.record(t, "openai/gpt-5", "hellaswag", base, 0.71)
+	s.record(t, "openai/gpt-5", "mmlu", base.Add(24*time.Hour), 0.64)
+	s.record(t, "openai/gpt-5", "hellaswag", base.Add(72*time.Hour), 0.83)
+	s.record(t, "openai/gpt-5", "mmlu", base.Add(96*time.Hour), 0.69)
+	s.record(t, "meta/llama-3-1-405b", "hellaswag", base.Add(48*time.Hour), 0.77)
 	dir := screenshots(t)
 	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
@@ -123,12 +131,34 @@ func TestBrowser(t *testing.T) {
 	run("open the model",
 		chromedp.Click(chromedp.CSS(`a[href="/models/openai/gpt-5"]`)),
 		chromedp.WaitVisible(chromedp.ID("lifecycle-form")),
+		chromedp.WaitVisible(chromedp.CSS(`#eval-chart svg`)),
 		read(&status, chromedp.Text(chromedp.ID("status"))),
 		shot(dir, "03-model"),
 	)
 	if status != "proposed" {
 		t.Errorf("status before = %q, want proposed", status)
 	}
+	lines, err := chromedp.Run(tab, chromedp.Evaluate[int](`document.querySelectorAll("#eval-chart svg polyline").length`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines != 2 {
+		t.Errorf("the evaluation chart draws %d lines, want one per benchmark (2)", lines)
+	}
+
+	// The live view, in a second tab of the same browser (the same
+	// session), shows the events as they are committed.
+	live, cancelLive := chromedp.NewContext(tab)
+	defer cancelLive()
+	if err := chromedp.Do(live,
+		chromedp.Navigate(s.URL+"/live"),
+		chromedp.WaitVisible(chromedp.CSS(liveDOM.Table)),
+		// live.js says "Live" in the status once its stream is open.
+		chromedp.WaitVisible(chromedp.CSS(liveDOM.Status)),
+	); err != nil {
+		t.Fatalf("open the live view: %v", err)
+	}
+	before := s.newestEvent(t)
 
 	var notice string
 	run("change its lifecycle",
@@ -144,6 +174,23 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("after the change: status %q, notice %q", status, notice)
 	}
 
+	seq := s.newestEvent(t)
+	if seq <= before {
+		t.Fatalf("the lifecycle change made no event (newest %d, before it %d)", seq, before)
+	}
+	var row string
+	if err := chromedp.Do(live,
+		chromedp.WaitVisible(chromedp.CSS(liveDOM.Row(seq))),
+		read(&row, chromedp.Text(chromedp.CSS(liveDOM.Row(seq)))),
+		shot(dir, "05-live"),
+	); err != nil {
+		t.Fatalf("see the change in the live view: %v", err)
+	}
+	if !strings.Contains(row, "openai/gpt-5") || !strings.Contains(row, "approved in the browser") {
+		t.Errorf("the live view's row of event %d: %q", seq, row)
+	}
+	cancelLive()
+
 	var entries string
 	run("see it in the audit log",
 		chromedp.Navigate(s.URL+"/audit"),
@@ -153,10 +200,39 @@ func TestBrowser(t *testing.T) {
 		chromedp.Submit(chromedp.ID("model")),
 		chromedp.WaitVisible(chromedp.CSS(`#entries a[href="/models/openai/gpt-5"]`)),
 		read(&entries, chromedp.Text(chromedp.ID("entries"))),
-		shot(dir, "05-audit"),
+		shot(dir, "06-audit"),
 	)
 	if !strings.Contains(entries, "governor") || !strings.Contains(entries, "approved in the browser") || !strings.Contains(entries, "allowed") {
 		t.Errorf("audit entries:\n%s", entries)
+	}
+
+	var outcome string
+	run("verify the audit log",
+		chromedp.Click(chromedp.ID("verify-log")),
+		chromedp.WaitVisible(chromedp.ID("verification")),
+		read(&outcome, chromedp.Text(chromedp.ID("verify-outcome"))),
+		shot(dir, "07-audit-verified"),
+	)
+	if outcome != "verified" {
+		t.Errorf("verifying the log: %q", outcome)
+	}
+
+	var rules, board string
+	run("look at governance and a leaderboard",
+		chromedp.Navigate(s.URL+"/governance"),
+		chromedp.WaitVisible(chromedp.CSS("main h2")),
+		read(&rules, chromedp.Text(chromedp.ID("main"))),
+		shot(dir, "08-governance"),
+		chromedp.Navigate(s.URL+"/leaderboards/hellaswag"),
+		chromedp.WaitVisible(chromedp.CSS("main table")),
+		read(&board, chromedp.Text(chromedp.CSS("main table"))),
+		shot(dir, "09-leaderboard"),
+	)
+	if !strings.Contains(rules, "general-size-class") {
+		t.Errorf("the governance page does not show the active rules:\n%s", rules)
+	}
+	if i, j := strings.Index(board, "openai/gpt-5"), strings.Index(board, "meta/llama-3-1-405b"); i < 0 || j < 0 || i > j {
+		t.Errorf("hellaswag's leaderboard should rank openai/gpt-5 (0.83) above meta/llama-3-1-405b (0.77):\n%s", board)
 	}
 
 	run("sign out", chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)), chromedp.WaitVisible(chromedp.ID("token")))
@@ -168,7 +244,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.Navigate(s.URL+"/models/meta/llama-3-1-405b"),
 		chromedp.WaitVisible(chromedp.ID("no-actions")),
 		read(&why, chromedp.Text(chromedp.ID("no-actions"))),
-		shot(dir, "06-viewer-model"),
+		shot(dir, "10-viewer-model"),
 	)
 	if !strings.Contains(why, "viewer") || !strings.Contains(why, "may not change") {
 		t.Errorf("a viewer is told %q", why)
@@ -195,7 +271,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("problem")),
 		read(&refusal, chromedp.Text(chromedp.ID("problem"))),
 		read(&status, chromedp.Text(chromedp.ID("status"))),
-		shot(dir, "07-refused"),
+		shot(dir, "11-refused"),
 	)
 	if !strings.Contains(refusal, "registry-access") || !strings.Contains(refusal, "may change its lifecycle") || status != "proposed" {
 		t.Errorf("refusal %q, status %q", refusal, status)
@@ -206,7 +282,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.EmulateViewport(375, 800),
 		chromedp.Navigate(s.URL+"/"),
 		chromedp.WaitVisible(chromedp.ID("models")),
-		shot(dir, "08-narrow-catalogue"),
+		shot(dir, "12-narrow-catalogue"),
 	)
 	t.Logf("screenshots in %s", dir)
 }

@@ -1,12 +1,15 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"sync"
 	"time"
+
+	"github.com/hivellm/modelgov/api"
 )
 
 // Session lifetimes and bounds.
@@ -19,11 +22,16 @@ const (
 
 // A session is one signed-in browser. It keeps the API token the user
 // signed in with, in memory only, so that every request authenticates it
-// again: a revoked or expired token ends the session at once.
+// again: a revoked or expired token ends the session at once. A session
+// started with an OIDC issuer has no token to authenticate again: it keeps
+// the principal the issuer's ID token named, and ends when that ID token
+// expires.
 type session struct {
-	token   string
-	csrf    string
-	expires time.Time
+	token string
+	// principal is the OIDC session's; nil for an API token's.
+	principal *api.Principal
+	csrf      string
+	expires   time.Time
 }
 
 // sessions holds the sessions of this process, keyed by the SHA-256 of
@@ -45,9 +53,25 @@ func newSessions(max int, now func() time.Time) *sessions {
 
 // create starts a session for token and returns its id.
 func (s *sessions) create(token string) (id string, sess *session) {
-	id = randomToken()
 	now := s.now()
-	sess = &session{token: token, csrf: randomToken(), expires: now.Add(SessionTTL)}
+	return s.start(&session{token: token, csrf: randomToken(), expires: now.Add(SessionTTL)}, now)
+}
+
+// createOIDC starts a session for p, a principal an OIDC issuer's ID token
+// names, and returns its id. The session ends at p.ExpiresAt, the ID
+// token's expiry, or after SessionTTL if that comes first.
+func (s *sessions) createOIDC(p *api.Principal) (id string, sess *session) {
+	now := s.now()
+	expires := now.Add(SessionTTL)
+	if p.ExpiresAt != nil && p.ExpiresAt.Before(expires) {
+		expires = *p.ExpiresAt
+	}
+	return s.start(&session{principal: p, csrf: randomToken(), expires: expires}, now)
+}
+
+// start keeps sess under a new id and returns the id.
+func (s *sessions) start(sess *session, now time.Time) (id string, _ *session) {
+	id = randomToken()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.byKey) >= s.max {
@@ -100,6 +124,17 @@ func (s *sessions) evict(now time.Time) {
 	if len(s.byKey) >= s.max {
 		delete(s.byKey, oldest)
 	}
+}
+
+// principalOf authenticates a live session again (sessions.get has ended
+// it at its expiry): its API token, whose revocation or expiry is refused
+// with errs.Unauthenticated; or, for an OIDC session, the principal its ID
+// token named, which holds until the session's end.
+func (s *server) principalOf(ctx context.Context, sess *session) (*api.Principal, error) {
+	if sess.principal != nil {
+		return sess.principal, nil
+	}
+	return s.reg.Authenticate(ctx, sess.token)
 }
 
 // randomToken returns 32 random bytes, base64url.

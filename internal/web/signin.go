@@ -3,6 +3,7 @@ package web
 import (
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/hivellm/modelgov/internal/errs"
@@ -12,6 +13,19 @@ import (
 type signinData struct {
 	CSRF string
 	Next string
+	// OIDC names the issuer to offer sign-in with, "" when none is
+	// configured.
+	OIDC string
+	// SignedIn says the page confirms an OIDC sign-in and leads on to Next.
+	SignedIn bool
+}
+
+// OIDCStart is the link that starts sign-in with the issuer, back to Next.
+func (d signinData) OIDCStart() string {
+	if d.Next == "/" {
+		return "/signin/oidc"
+	}
+	return "/signin/oidc?" + url.Values{"next": {d.Next}}.Encode()
 }
 
 // signinForm shows the sign-in form with a fresh CSRF token, kept in a
@@ -20,14 +34,21 @@ func (s *server) signinForm(w http.ResponseWriter, r *http.Request) {
 	s.renderSignin(w, r, http.StatusOK, safeNext(r.URL.Query().Get("next")), nil)
 }
 
+// renderSignin shows the sign-in page with a fresh CSRF token and, when
+// prob is not nil, why the last attempt was refused.
 func (s *server) renderSignin(w http.ResponseWriter, r *http.Request, status int, next string, prob *problem) {
 	token := randomToken()
 	http.SetCookie(w, &http.Cookie{Name: signinCookie, Value: token, Path: "/signin", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: s.secure, MaxAge: 3600})
 	v, _ := s.viewerOf(r)
-	s.render(w, r, status, "signin.html", page{Title: "Sign in", Viewer: v, Error: prob, Data: signinData{CSRF: token, Next: next}})
+	d := signinData{CSRF: token, Next: next}
+	if s.oidc != nil {
+		d.OIDC = s.oidc.name
+	}
+	s.render(w, r, status, "signin.html", page{Title: "Sign in", Viewer: v, Error: prob, Data: d})
 }
 
+// signin checks the form's API token and starts a session for it.
 func (s *server) signin(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	c, err := r.Cookie(signinCookie)
@@ -58,6 +79,7 @@ func (s *server) signin(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
+// signout ends the viewer's session.
 func (s *server) signout(w http.ResponseWriter, r *http.Request, v *viewer) error {
 	s.sessions.end(v.sessionID)
 	http.SetCookie(w, s.sessionCookie("", -1))
@@ -65,6 +87,7 @@ func (s *server) signout(w http.ResponseWriter, r *http.Request, v *viewer) erro
 	return nil
 }
 
+// sessionCookie is the session's cookie; a negative maxAge deletes it.
 func (s *server) sessionCookie(value string, maxAge int) *http.Cookie {
 	return &http.Cookie{Name: SessionCookie, Value: value, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
 		Secure: s.secure, MaxAge: maxAge}

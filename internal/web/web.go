@@ -1,9 +1,17 @@
 // Package web is modelgov's web interface: server-rendered HTML pages over
-// the registry (catalogue, model, audit log) and the one action a steward
-// takes from a browser, a lifecycle change, through the registry's write
-// path. It needs no JavaScript; its templates and stylesheet are embedded.
+// the registry — the catalogue (catalogue.go), a model's page with its
+// evaluation chart, revisions and their diffs (model.go, chart.go,
+// diff.go), the leaderboards (leaderboard.go), governance: the policy
+// bundles, their diffs, the compliance report and a dry run
+// (governance.go), the audit log and its verification (audit.go) and the
+// live event stream (live.go) — and the actions a user takes from a
+// browser (a lifecycle change, a classification, an endorsement, a policy
+// activation), each through the registry's write path. The pages need no
+// JavaScript (the live page streams new events with a small script when
+// it runs); templates, stylesheet and script are embedded.
 //
-// A user signs in with an API token. The server keeps a session in memory
+// A user signs in with an API token or, when one is configured, with an
+// OpenID Connect issuer (oidc.go). The server keeps a session in memory
 // (per process: sessions do not survive a restart and are not shared
 // between processes) and sets an HttpOnly, SameSite=Strict cookie naming
 // it. Every form carries a CSRF token, checked on every POST. Every request
@@ -54,11 +62,14 @@ type Config struct {
 	MaxSessions int
 	// Now tells the time; nil means time.Now.
 	Now func() time.Time
+	// OIDC, when not nil, offers sign-in with an OpenID Connect issuer
+	// beside the API token form (NewOIDCSignin).
+	OIDC *OIDCSignin
 }
 
 // Paths lists the path prefixes the web interface serves, for a server
 // that puts it beside the API: everything else belongs to the API.
-var Paths = []string{"/{$}", "/models/", "/leaderboards", "/governance", "/audit", "/live", "/signin", "/signout", "/static/"}
+var Paths = []string{"/{$}", "/models/", "/leaderboards", "/leaderboards/", "/governance", "/governance/", "/audit", "/audit/", "/live", "/live/", "/signin", "/signin/", "/signout", "/static/"}
 
 // Mount registers h, the handler New returns, on mux for Paths.
 func Mount(mux *http.ServeMux, h http.Handler) {
@@ -73,6 +84,7 @@ type server struct {
 	secure    bool
 	anonymous bool
 	sessions  *sessions
+	oidc      *OIDCSignin
 	pages     map[string]*template.Template
 	mux       *http.ServeMux
 }
@@ -82,7 +94,7 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Registry == nil {
 		return nil, errors.New("web: a registry is required")
 	}
-	s := &server{reg: cfg.Registry, log: cfg.Logger, secure: cfg.Secure, anonymous: cfg.AnonymousRead, mux: http.NewServeMux()}
+	s := &server{reg: cfg.Registry, log: cfg.Logger, secure: cfg.Secure, anonymous: cfg.AnonymousRead, oidc: cfg.OIDC, mux: http.NewServeMux()}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -108,6 +120,8 @@ func New(cfg Config) (http.Handler, error) {
 	s.mux.HandleFunc("POST /signin", s.signin)
 	s.mux.HandleFunc("POST /signout", s.writer(s.signout))
 	s.routeModel()
+	s.routeAudit()
+	s.routeOIDC()
 	s.routeLeaderboards()
 	s.routeGovernance()
 	s.routeLive()
@@ -169,7 +183,7 @@ func (v *viewer) caller() registry.Caller {
 func (s *server) viewerOf(r *http.Request) (*viewer, error) {
 	if c, err := r.Cookie(SessionCookie); err == nil {
 		if sess := s.sessions.get(c.Value); sess != nil {
-			p, err := s.reg.Authenticate(r.Context(), sess.token)
+			p, err := s.principalOf(r.Context(), sess)
 			switch {
 			case err == nil:
 				return &viewer{Principal: p, session: sess, sessionID: c.Value}, nil
