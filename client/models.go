@@ -100,7 +100,12 @@ type ListOptions struct {
 	// Text searches model ids and display names.
 	Text string
 	// Review "pending" lists the models held for a governor's review.
-	Review    string
+	Review string
+	// Compliance is compliant or non_compliant; "" lists both.
+	Compliance string
+	// Sort is model_id (the default), provider, display_name or
+	// updated_at (newest first).
+	Sort      string
 	PageSize  int
 	PageToken string
 }
@@ -110,7 +115,7 @@ func (o ListOptions) query() url.Values {
 	for k, v := range map[string]string{
 		"provider": o.Provider, "family": o.Family, "status": o.Status, "role": o.Role,
 		"size_class": o.SizeClass, "capability": o.Capability, "labels": o.Labels, "q": o.Text,
-		"review": o.Review, "page_token": o.PageToken,
+		"review": o.Review, "compliance": o.Compliance, "sort": o.Sort, "page_token": o.PageToken,
 	} {
 		if v != "" {
 			q.Set(k, v)

@@ -324,6 +324,8 @@ func newListCommand(cl *clientFlags) *cobra.Command {
 	f.StringVarP(&o.Labels, "selector", "l", "", "label selector, such as team=core,tier!=test")
 	f.StringVarP(&o.Text, "search", "q", "", "text to find in model ids and display names")
 	f.StringVar(&o.Review, "review", "", "pending: only models held for a governor's review (near-duplicates)")
+	f.StringVar(&o.Compliance, "compliance", "", "compliant or non_compliant: only models in (or out of) compliance with the active policy")
+	f.StringVar(&o.Sort, "sort", "", "order: model_id (default), provider, display_name, or updated_at (newest first)")
 	f.IntVar(&o.PageSize, "page-size", 0, "models per page (1 to 1000; default 100)")
 	f.StringVar(&o.PageToken, "page-token", "", "continue a listing where the last page ended")
 	f.BoolVar(&all, "all", false, "fetch every page")

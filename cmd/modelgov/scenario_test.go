@@ -178,6 +178,11 @@ func TestCLIScenario(t *testing.T) {
 			{[]string{"--provider", "openai", "--status", "proposed", "-l", "team=core"}, []string{"openai/gpt-5"}},
 			{[]string{"-q", "gemma"}, []string{"google/gemma-2-9b"}},
 			{[]string{"--capability", "tool-use"}, []string{"anthropic/claude-haiku", "mistral/mistral-large-2"}},
+			// Display names sort byte by byte: "GPT-5 (General)" before "Gemma 2 9B".
+			{[]string{"--sort", "display_name"}, []string{"anthropic/claude-haiku", "openai/gpt-5", "openai/gpt-5-general", "google/gemma-2-9b", "mistral/mistral-large-2"}},
+			{[]string{"--sort", "display_name", "--provider", "openai"}, []string{"openai/gpt-5", "openai/gpt-5-general"}},
+			{[]string{"--compliance", "non_compliant"}, nil},
+			{[]string{"--compliance", "compliant", "--role", "general"}, []string{"openai/gpt-5-general"}},
 		} {
 			var list api.ModelList
 			decodeStrictJSON(t, mg.succeed(t, "", append([]string{"model", "list", "-o", "json"}, tt.args...)...), &list)
