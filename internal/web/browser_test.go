@@ -115,13 +115,14 @@ func TestBrowser(t *testing.T) {
 	}
 
 	signIn("governor")
+	run("the catalogue", shot(dir, "02-catalogue"))
 	var table string
 	run("filter the catalogue",
 		chromedp.SetValue(chromedp.ID("provider"), "openai"),
 		chromedp.Click(chromedp.ID("apply")),
 		chromedp.WaitVisible(chromedp.CSS(`a[href="/models/openai/gpt-5"]`)),
 		read(&table, chromedp.Text(chromedp.ID("models"))),
-		shot(dir, "02-catalogue-filtered"),
+		shot(dir, "03-catalogue-filtered"),
 	)
 	if !strings.Contains(table, "openai/gpt-5") || strings.Contains(table, "meta/llama") || strings.Contains(table, "acme/") {
 		t.Errorf("filtered catalogue:\n%s", table)
@@ -133,7 +134,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("lifecycle-form")),
 		chromedp.WaitVisible(chromedp.CSS(`#eval-chart svg`)),
 		read(&status, chromedp.Text(chromedp.ID("status"))),
-		shot(dir, "03-model"),
+		shot(dir, "04-model"),
 	)
 	if status != "proposed" {
 		t.Errorf("status before = %q, want proposed", status)
@@ -168,7 +169,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(".notice")),
 		read(&notice, chromedp.Text(chromedp.CSS(".notice"))),
 		read(&status, chromedp.Text(chromedp.ID("status"))),
-		shot(dir, "04-lifecycle-changed"),
+		shot(dir, "05-lifecycle-changed"),
 	)
 	if status != "active" || !strings.Contains(notice, "allowed by the policy") {
 		t.Errorf("after the change: status %q, notice %q", status, notice)
@@ -182,7 +183,7 @@ func TestBrowser(t *testing.T) {
 	if err := chromedp.Do(live,
 		chromedp.WaitVisible(chromedp.CSS(liveDOM.Row(seq))),
 		read(&row, chromedp.Text(chromedp.CSS(liveDOM.Row(seq)))),
-		shot(dir, "05-live"),
+		shot(dir, "06-live"),
 	); err != nil {
 		t.Fatalf("see the change in the live view: %v", err)
 	}
@@ -200,7 +201,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.Submit(chromedp.ID("model")),
 		chromedp.WaitVisible(chromedp.CSS(`#entries a[href="/models/openai/gpt-5"]`)),
 		read(&entries, chromedp.Text(chromedp.ID("entries"))),
-		shot(dir, "06-audit"),
+		shot(dir, "07-audit"),
 	)
 	if !strings.Contains(entries, "governor") || !strings.Contains(entries, "approved in the browser") || !strings.Contains(entries, "allowed") {
 		t.Errorf("audit entries:\n%s", entries)
@@ -211,7 +212,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(chromedp.ID("verify-log")),
 		chromedp.WaitVisible(chromedp.ID("verification")),
 		read(&outcome, chromedp.Text(chromedp.ID("verify-outcome"))),
-		shot(dir, "07-audit-verified"),
+		shot(dir, "08-audit-verified"),
 	)
 	if outcome != "verified" {
 		t.Errorf("verifying the log: %q", outcome)
@@ -222,11 +223,11 @@ func TestBrowser(t *testing.T) {
 		chromedp.Navigate(s.URL+"/governance"),
 		chromedp.WaitVisible(chromedp.CSS("main h2")),
 		read(&rules, chromedp.Text(chromedp.ID("main"))),
-		shot(dir, "08-governance"),
+		shot(dir, "09-governance"),
 		chromedp.Navigate(s.URL+"/leaderboards/hellaswag"),
 		chromedp.WaitVisible(chromedp.CSS("main table")),
 		read(&board, chromedp.Text(chromedp.CSS("main table"))),
-		shot(dir, "09-leaderboard"),
+		shot(dir, "10-leaderboard"),
 	)
 	if !strings.Contains(rules, "general-size-class") {
 		t.Errorf("the governance page does not show the active rules:\n%s", rules)
@@ -244,7 +245,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.Navigate(s.URL+"/models/meta/llama-3-1-405b"),
 		chromedp.WaitVisible(chromedp.ID("no-actions")),
 		read(&why, chromedp.Text(chromedp.ID("no-actions"))),
-		shot(dir, "10-viewer-model"),
+		shot(dir, "11-viewer-model"),
 	)
 	if !strings.Contains(why, "viewer") || !strings.Contains(why, "may not change") {
 		t.Errorf("a viewer is told %q", why)
@@ -271,7 +272,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("problem")),
 		read(&refusal, chromedp.Text(chromedp.ID("problem"))),
 		read(&status, chromedp.Text(chromedp.ID("status"))),
-		shot(dir, "11-refused"),
+		shot(dir, "12-refused"),
 	)
 	if !strings.Contains(refusal, "registry-access") || !strings.Contains(refusal, "may change its lifecycle") || status != "proposed" {
 		t.Errorf("refusal %q, status %q", refusal, status)
@@ -282,7 +283,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.EmulateViewport(375, 800),
 		chromedp.Navigate(s.URL+"/"),
 		chromedp.WaitVisible(chromedp.ID("models")),
-		shot(dir, "12-narrow-catalogue"),
+		shot(dir, "13-narrow-catalogue"),
 	)
 	t.Logf("screenshots in %s", dir)
 }
