@@ -1,7 +1,6 @@
 package registry_test
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"slices"
@@ -12,6 +11,8 @@ import (
 	"github.com/hivellm/modelgov/api"
 	"github.com/hivellm/modelgov/internal/errs"
 	"github.com/hivellm/modelgov/internal/registry"
+	"github.com/hivellm/modelgov/internal/store"
+	"github.com/hivellm/modelgov/internal/store/storetest"
 )
 
 // TestListSortsAndCompliance pages one model at a time through every sort
@@ -54,25 +55,13 @@ func TestListSortsAndCompliance(t *testing.T) {
 		t.Fatal(err)
 	}
 	all := list.Items
-	byName := func(a, b *api.Model) int {
-		return cmp.Or(cmp.Compare(a.DisplayName, b.DisplayName), cmp.Compare(a.ModelID, b.ModelID))
-	}
-	byUpdate := func(a, b *api.Model) int {
-		return cmp.Or(b.UpdatedAt.Compare(*a.UpdatedAt), cmp.Compare(b.ModelID, a.ModelID))
-	}
-	byID := func(a, b *api.Model) int { return cmp.Compare(a.ModelID, b.ModelID) }
 	nonCompliant := func(m *api.Model) bool {
 		return m.Governance != nil && m.Governance.Compliance != nil && m.Governance.Compliance.Status == api.NonCompliant
 	}
-	order := func(compare func(a, b *api.Model) int, keep func(*api.Model) bool) []string {
-		var ids []string
-		for _, m := range slices.SortedFunc(slices.Values(all), compare) {
-			if keep(m) {
-				ids = append(ids, m.ModelID)
-			}
-		}
-		return ids
+	order := func(sort store.ModelSort, keep func(*api.Model) bool) []string {
+		return storetest.SortedIDs(all, sort, keep)
 	}
+	byID, byName, byUpdate := store.SortModelID, store.SortDisplayName, store.SortUpdated
 	every := func(*api.Model) bool { return true }
 	compliant := func(m *api.Model) bool { return !nonCompliant(m) }
 	if got := order(byUpdate, every); got[0] != "a/zulu" || got[1] != "xai/grok-3-mini" {

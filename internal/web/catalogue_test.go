@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"cmp"
 	"context"
 	"html"
 	"io"
@@ -22,6 +21,7 @@ import (
 	"github.com/hivellm/modelgov/internal/schema"
 	"github.com/hivellm/modelgov/internal/store"
 	"github.com/hivellm/modelgov/internal/store/sqlite"
+	"github.com/hivellm/modelgov/internal/store/storetest"
 	"github.com/hivellm/modelgov/internal/web"
 )
 
@@ -163,22 +163,10 @@ func TestCatalogueSortAndCompliance(t *testing.T) {
 	outOf := func(m *api.Model) bool {
 		return m.Governance.Compliance != nil && m.Governance.Compliance.Status == api.NonCompliant
 	}
-	byID := func(a, b *api.Model) int { return cmp.Compare(a.ModelID, b.ModelID) }
-	byName := func(a, b *api.Model) int {
-		return cmp.Or(cmp.Compare(a.DisplayName, b.DisplayName), cmp.Compare(a.ModelID, b.ModelID))
+	want := func(sort store.ModelSort, keep func(*api.Model) bool) []string {
+		return storetest.SortedIDs(all, sort, keep)
 	}
-	byUpdate := func(a, b *api.Model) int {
-		return cmp.Or(b.UpdatedAt.Compare(*a.UpdatedAt), cmp.Compare(b.ModelID, a.ModelID))
-	}
-	want := func(compare func(a, b *api.Model) int, keep func(*api.Model) bool) []string {
-		var ids []string
-		for _, m := range slices.SortedFunc(slices.Values(all), compare) {
-			if keep(m) {
-				ids = append(ids, m.ModelID)
-			}
-		}
-		return ids
-	}
+	byID, byName, byUpdate := store.SortModelID, store.SortDisplayName, store.SortUpdated
 	every := func(*api.Model) bool { return true }
 	cases := []struct {
 		query string

@@ -113,7 +113,7 @@ func (s *server) governance(w http.ResponseWriter, r *http.Request, v *viewer) e
 	if raw := qs.Get("size"); raw != "" {
 		n, err := strconv.Atoi(raw)
 		if err != nil || !slices.Contains(complianceSizes, n) {
-			return errs.E(errs.Malformed, "page size %q is not one of 25, 50 or 100", truncate(raw, 40))
+			return errs.E(errs.Malformed, "page size %q is not one of 25, 50 or 100", truncated(raw, 40))
 		}
 		size = n
 	}
@@ -181,17 +181,9 @@ func (s *server) complianceOf(r *http.Request, size int, token string) (*complia
 func versionOf(name, raw string) (int64, error) {
 	n, err := strconv.ParseInt(raw, 10, 64)
 	if err != nil || n <= 0 {
-		return 0, errs.E(errs.Malformed, "%s %q is not a policy version (a positive whole number)", name, truncate(raw, 40))
+		return 0, errs.E(errs.Malformed, "%s %q is not a policy version (a positive whole number)", name, truncated(raw, 40))
 	}
 	return n, nil
-}
-
-// truncate shortens a hostile value before an error message repeats it.
-func truncate(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
 }
 
 // policyPage serves the page of one stored version.
@@ -717,11 +709,11 @@ func (s *server) dryRun(w http.ResponseWriter, r *http.Request, v *viewer) error
 	case strings.TrimSpace(d.Document) == "":
 		return fail(errs.E(errs.Malformed, "paste a model document (JSON or YAML) to judge"))
 	case !slices.Contains(dryRunActions, d.Action):
-		return fail(errs.E(errs.Malformed, "action %q is not one of %s", truncate(d.Action, 40), strings.Join(dryRunActions, ", ")))
+		return fail(errs.E(errs.Malformed, "action %q is not one of %s", truncated(d.Action, 40), strings.Join(dryRunActions, ", ")))
 	case d.Role != "" && !slices.Contains(d.Roles, api.Role(d.Role)):
-		return fail(errs.E(errs.Malformed, "role %q is not a model role", truncate(d.Role, 40)))
+		return fail(errs.E(errs.Malformed, "role %q is not a model role", truncated(d.Role, 40)))
 	case d.Status != "" && !slices.Contains(d.Statuses, api.Status(d.Status)):
-		return fail(errs.E(errs.Malformed, "status %q is not a lifecycle status", truncate(d.Status, 40)))
+		return fail(errs.E(errs.Malformed, "status %q is not a lifecycle status", truncated(d.Status, 40)))
 	}
 	dec, err := s.reg.Evaluate(r.Context(), api.EvaluationRequest{Model: json.RawMessage(d.Document), Action: d.Action,
 		Role: api.Role(d.Role), Status: api.Status(d.Status)}, v.caller())

@@ -141,19 +141,19 @@ func parseLeaderboardQuery(qs url.Values) (leaderboardQuery, error) {
 	q := leaderboardQuery{Version: qs.Get("version"), Metric: qs.Get("metric"), Role: qs.Get("role"), Status: qs.Get("status")}
 	for name, values := range qs {
 		if len(values) > 1 {
-			return q, errs.E(errs.Malformed, "the parameter %q is given %d times; give it once", clipped(name), len(values))
+			return q, errs.E(errs.Malformed, "the parameter %q is given %d times; give it once", truncated(name, 64), len(values))
 		}
 	}
 	if q.Role != "" && !slices.Contains(boardRoles, api.Role(q.Role)) {
-		return q, errs.E(errs.Malformed, "role %q is not one of %s", clipped(q.Role), boardJoin(boardRoles))
+		return q, errs.E(errs.Malformed, "role %q is not one of %s", truncated(q.Role, 64), boardJoin(boardRoles))
 	}
 	if q.Status != "" && !slices.Contains(boardStatuses, api.Status(q.Status)) {
-		return q, errs.E(errs.Malformed, "status %q is not one of %s", clipped(q.Status), boardJoin(boardStatuses))
+		return q, errs.E(errs.Malformed, "status %q is not one of %s", truncated(q.Status, 64), boardJoin(boardStatuses))
 	}
 	if o := qs.Get("offset"); o != "" {
 		n, err := strconv.Atoi(o)
 		if err != nil || n < 0 || n > maxLeaderboardOffset {
-			return q, errs.E(errs.Malformed, "offset %q is not a whole number between 0 and %d", clipped(o), maxLeaderboardOffset)
+			return q, errs.E(errs.Malformed, "offset %q is not a whole number between 0 and %d", truncated(o, 64), maxLeaderboardOffset)
 		}
 		q.Offset = n
 	}
@@ -173,16 +173,6 @@ func boardJoin[T ~string](values []T) string {
 		s[i] = string(v)
 	}
 	return strings.Join(s, ", ")
-}
-
-// clipped shortens a value quoted back in an error message, so that a
-// huge parameter does not make a huge page.
-func clipped(s string) string {
-	const limit = 64
-	if len(s) <= limit {
-		return s
-	}
-	return strings.ToValidUTF8(s[:limit], "") + "…"
 }
 
 // leaderboard ranks the models on a benchmark: its newest version or the
@@ -206,18 +196,18 @@ func (s *server) leaderboard(w http.ResponseWriter, r *http.Request, v *viewer) 
 		}
 	}
 	if group == nil {
-		return errs.E(errs.NotFound, "benchmark %q is not in the catalogue; the leaderboards page lists those that are", clipped(name))
+		return errs.E(errs.NotFound, "benchmark %q is not in the catalogue; the leaderboards page lists those that are", truncated(name, 64))
 	}
 	bench := group.Newest()
 	if q.Version != "" {
 		i := slices.IndexFunc(group.Versions, func(b *api.Benchmark) bool { return b.Version == q.Version })
 		if i < 0 {
-			return errs.E(errs.NotFound, "benchmark %s has no version %q; its versions: %s", name, clipped(q.Version), boardVersions(group.Versions))
+			return errs.E(errs.NotFound, "benchmark %s has no version %q; its versions: %s", name, truncated(q.Version, 64), boardVersions(group.Versions))
 		}
 		bench = group.Versions[i]
 	}
 	if q.Metric != "" && !slices.ContainsFunc(bench.Metrics, func(m api.BenchmarkMetric) bool { return m.Name == q.Metric }) {
-		return errs.E(errs.NotFound, "benchmark %s version %s has no metric %q; its metrics: %s", name, bench.Version, clipped(q.Metric), boardMetrics(bench))
+		return errs.E(errs.NotFound, "benchmark %s version %s has no metric %q; its metrics: %s", name, bench.Version, truncated(q.Metric, 64), boardMetrics(bench))
 	}
 	board, err := s.reg.Leaderboard(r.Context(), registry.LeaderboardQuery{Benchmark: name, Version: bench.Version, Metric: q.Metric,
 		Role: api.Role(q.Role), Status: api.Status(q.Status), Offset: q.Offset, PageSize: leaderboardSize})

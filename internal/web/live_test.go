@@ -343,17 +343,7 @@ func TestLiveStreamEnds(t *testing.T) {
 	s := newSite(t, siteConfig{})
 	b := s.signIn(t, "viewer")
 	st := b.openStream("/live/stream", "")
-	list, err := s.reg.ListTokens(context.Background(), admin.Caller)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tok := range list.Items {
-		if tok.Name == "viewer" {
-			if _, err := s.reg.RevokeToken(context.Background(), tok.ID, admin); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	s.revoke(t, "viewer")
 	if !st.ends(10 * time.Second) {
 		t.Errorf("the stream of a revoked token goes on")
 	}

@@ -196,7 +196,7 @@ func (s *server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if e := q.Get("error"); e != "" {
-		refuse(http.StatusUnauthorized, flow.Next, "the issuer answered %q%s", clipped(e), descriptionOf(q.Get("error_description")))
+		refuse(http.StatusUnauthorized, flow.Next, "the issuer answered %q%s", truncated(e, 64), descriptionOf(q.Get("error_description")))
 		return
 	}
 	code := q.Get("code")
@@ -209,7 +209,7 @@ func (s *server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) && re.ErrorCode != "" {
-			refuse(http.StatusUnauthorized, flow.Next, "the issuer would not exchange the authorization code: %q%s", clipped(re.ErrorCode), descriptionOf(re.ErrorDescription))
+			refuse(http.StatusUnauthorized, flow.Next, "the issuer would not exchange the authorization code: %q%s", truncated(re.ErrorCode, 64), descriptionOf(re.ErrorDescription))
 			return
 		}
 		s.log.LogAttrs(r.Context(), slog.LevelWarn, "web OIDC code exchange failed", slog.String("error", err.Error()))
@@ -260,7 +260,7 @@ func descriptionOf(d string) string {
 	if d == "" {
 		return ""
 	}
-	return ": " + clipped(d)
+	return ": " + truncated(d, 64)
 }
 
 // nonceOf returns the nonce claim of a JWT that has been verified.

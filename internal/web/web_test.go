@@ -511,20 +511,26 @@ func TestSecurityHeaders(t *testing.T) {
 	}
 }
 
-func TestRevokedTokenEndsSession(t *testing.T) {
-	s := newSite(t, siteConfig{})
-	b := s.signIn(t, "viewer")
+// revoke revokes user's token.
+func (s *site) revoke(t *testing.T, user string) {
+	t.Helper()
 	list, err := s.reg.ListTokens(context.Background(), admin.Caller)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, tok := range list.Items {
-		if tok.Name == "viewer" {
+		if tok.Name == user {
 			if _, err := s.reg.RevokeToken(context.Background(), tok.ID, admin); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
+}
+
+func TestRevokedTokenEndsSession(t *testing.T) {
+	s := newSite(t, siteConfig{})
+	b := s.signIn(t, "viewer")
+	s.revoke(t, "viewer")
 	if res := b.get("/"); res.status != http.StatusSeeOther {
 		t.Errorf("after the token's revocation: %d, want a redirect to sign in", res.status)
 	}

@@ -144,3 +144,27 @@ func testListSorts(t *testing.T, s store.Store) {
 		t.Error("ListModelDocs with an unknown sort: want an error")
 	}
 }
+
+// SortedIDs returns the ids of the models keep keeps, in the order sort
+// lists them: what a list of models sorted so must return, for tests
+// above the store.
+func SortedIDs(models []*api.Model, sort store.ModelSort, keep func(*api.Model) bool) []string {
+	compare := func(a, b *api.Model) int { return cmp.Compare(a.ModelID, b.ModelID) }
+	switch sort {
+	case store.SortDisplayName:
+		compare = func(a, b *api.Model) int {
+			return cmp.Or(cmp.Compare(a.DisplayName, b.DisplayName), cmp.Compare(a.ModelID, b.ModelID))
+		}
+	case store.SortUpdated:
+		compare = func(a, b *api.Model) int {
+			return cmp.Or(b.UpdatedAt.Compare(*a.UpdatedAt), cmp.Compare(b.ModelID, a.ModelID))
+		}
+	}
+	var ids []string
+	for _, m := range slices.SortedFunc(slices.Values(models), compare) {
+		if keep == nil || keep(m) {
+			ids = append(ids, m.ModelID)
+		}
+	}
+	return ids
+}
