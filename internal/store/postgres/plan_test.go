@@ -122,7 +122,7 @@ func TestListQueriesUseIndexes(t *testing.T) {
 		{"all", store.ModelQuery{}, true, nil},
 		{"next page", store.ModelQuery{After: "p3/m-00100"}, true, nil},
 		{"provider", store.ModelQuery{Provider: "p7"}, true, nil},
-		{"provider and status", store.ModelQuery{Provider: "p7", Status: api.StatusActive}, false, nil},
+		{"provider and status", store.ModelQuery{Provider: "p7", Status: api.StatusActive}, false, []string{"models_provider_status"}},
 		{"status", store.ModelQuery{Status: api.StatusActive}, true, nil},
 		{"family", store.ModelQuery{Family: "f7"}, false, []string{"models_family"}},
 		{"role", store.ModelQuery{Role: api.RoleNone}, true, nil},
