@@ -29,6 +29,9 @@ type queries struct {
 	q querier
 	// cache holds the prepared statements of q.
 	cache *stmtCache
+	// plans remembers planMemberships' choices for a moment; nil (in a
+	// write transaction) counts every time.
+	plans *planCache
 }
 
 // timeLayout has a fixed width, so that stored times sort as text.
@@ -143,6 +146,11 @@ func (s queries) planMemberships(ctx context.Context, q store.ModelQuery) (dense
 	dense = make([]bool, 1+len(q.Labels))
 	var threshold int64 = -1
 	check := func(i int, sub string, args ...any) error {
+		key := planKey(sub, q.Limit, args)
+		if d, ok := s.plans.get(key); ok {
+			dense[i] = d
+			return nil
+		}
 		if threshold < 0 {
 			var maxPK sql.NullInt64
 			if err := s.queryRow(ctx, `SELECT MAX(pk) FROM models`).Scan(&maxPK); err != nil {
@@ -155,6 +163,7 @@ func (s queries) planMemberships(ctx context.Context, q store.ModelQuery) (dense
 			return fmt.Errorf("sqlite: list models: %w", err)
 		}
 		dense[i] = n >= threshold
+		s.plans.put(key, dense[i])
 		return nil
 	}
 	if q.Capability != "" {

@@ -176,7 +176,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: read the page size: %v", path, err)
 	}
 	s := &Store{write: w, read: r, writer: conn, writeCache: newStmtCache(conn), checkpointer: cp, walFrames: max(limit/pageSize, 1),
-		stop: make(chan struct{}), stopped: make(chan struct{}), queries: queries{q: r, cache: newStmtCache(r)}}
+		stop: make(chan struct{}), stopped: make(chan struct{}), queries: queries{q: r, cache: newStmtCache(r), plans: newPlanCache(time.Now)}}
 	interval := opts.CheckpointInterval
 	if interval <= 0 {
 		interval = time.Second
