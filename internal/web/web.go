@@ -239,6 +239,14 @@ func (s *server) writer(h pageHandler) http.HandlerFunc {
 			s.fail(w, r, v, errs.E(errs.Forbidden, "sign in first: this form needs a session"))
 			return
 		}
+		if err := r.ParseForm(); err != nil {
+			if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
+				s.fail(w, r, v, errs.E(errs.TooLarge, "the form is larger than the %d KiB a form may send; nothing was changed", maxForm>>10))
+				return
+			}
+			s.fail(w, r, v, errs.E(errs.Malformed, "the form could not be read: %v", err))
+			return
+		}
 		if !sameToken(r.PostFormValue("csrf"), v.session.csrf) {
 			s.fail(w, r, v, errs.E(errs.Forbidden, "the form's CSRF token is missing or does not match your session; reload the page and try again"))
 			return

@@ -287,6 +287,11 @@ func TestCSRF(t *testing.T) {
 			t.Errorf("%s CSRF token: %d, want 403\n%s", name, res.status, res.body)
 		}
 	}
+	// A form too large to read is refused as such, even with the token.
+	huge := url.Values{"csrf": {csrf(t, b.get("/").body)}, "status": {"active"}, "reason": {strings.Repeat("x", 65<<10)}}
+	if res := b.post("/models/openai/gpt-5/lifecycle", huge); res.status != http.StatusRequestEntityTooLarge || !strings.Contains(res.body, "larger than the 64 KiB") {
+		t.Errorf("a 65 KiB form: %d, want 413\n%s", res.status, res.body)
+	}
 	if m, _ := s.reg.GetModel(context.Background(), "openai/gpt-5"); m.Status() != api.StatusProposed {
 		t.Errorf("a refused form changed the model: %s", m.Status())
 	}
