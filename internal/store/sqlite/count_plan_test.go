@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,13 +18,9 @@ import (
 // both columns alone.
 func TestActiveGeneralsCountUsesIndex(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "modelgov.db"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	err = s.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
+	writeAll(t, s, func(ctx context.Context, tx store.Tx) error {
 		for i := range 2000 {
 			role, status := api.RoleNone, []api.Status{api.StatusActive, api.StatusActive, api.StatusProposed, api.StatusDeprecated}[i%4]
 			if i%100 == 0 {
@@ -42,30 +37,11 @@ func TestActiveGeneralsCountUsesIndex(t *testing.T) {
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if _, err := s.writer.ExecContext(ctx, "ANALYZE"); err != nil {
 		t.Fatal(err)
 	}
 	query, args := modelsSQL(store.ModelQuery{Role: api.RoleGeneral, Status: api.StatusActive}, true, nil)
-	rows, err := s.read.QueryContext(ctx, "EXPLAIN QUERY PLAN "+query, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
+	plan := queryPlan(t, s, query, args)
 	got := strings.Join(plan, "; ")
 	if !strings.Contains(got, "COVERING INDEX models_role_status") {
 		t.Errorf("counting the active generals: plan %q, want a search of the covering index models_role_status", got)

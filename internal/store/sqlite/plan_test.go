@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,14 +18,10 @@ import (
 // no query whose matches are many sorts them all before the first page.
 func TestListQueriesUseIndexes(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "modelgov.db"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	const n = 3000
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	err = s.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
+	writeAll(t, s, func(ctx context.Context, tx store.Tx) error {
 		for i := range n {
 			provider := fmt.Sprintf("p%d", i%10)
 			updated := now.Add(time.Duration(i%97) * time.Minute)
@@ -46,9 +41,6 @@ func TestListQueriesUseIndexes(t *testing.T) {
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	sel := func(s string) labels.Selector {
 		l, err := labels.Parse(s)
 		if err != nil {
@@ -96,20 +88,7 @@ func TestListQueriesUseIndexes(t *testing.T) {
 				t.Fatal(err)
 			}
 			query, args := modelsSQL(tt.q, false, plan)
-			rows, err := s.read.QueryContext(ctx, "EXPLAIN QUERY PLAN "+query, args...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rows.Close()
-			var steps []string
-			for rows.Next() {
-				var id, parent, notused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-					t.Fatal(err)
-				}
-				steps = append(steps, detail)
-			}
+			steps := queryPlan(t, s, query, args)
 			text := strings.Join(steps, "\n")
 			t.Logf("%s\n%s", query, text)
 			for _, step := range steps {
@@ -140,16 +119,12 @@ func TestListQueriesUseIndexes(t *testing.T) {
 // of the metric.
 func TestLeaderboardUsesIndex(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "modelgov.db"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	const n = 3000
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	roles := []api.Role{api.RoleGeneral, api.RoleSpecialist, api.RoleNone, api.RoleExperimental}
 	statuses := []api.Status{api.StatusActive, api.StatusProposed, api.StatusDeprecated}
-	err = s.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
+	writeAll(t, s, func(ctx context.Context, tx store.Tx) error {
 		for _, b := range []*api.Benchmark{
 			{Name: "hellaswag", Version: "1", Metrics: []api.BenchmarkMetric{{Name: "acc", Direction: api.HigherIsBetter}, {Name: "loss", Direction: api.LowerIsBetter}}},
 			{Name: "arc", Version: "1", Metrics: []api.BenchmarkMetric{{Name: "acc", Direction: api.HigherIsBetter}}},
@@ -177,9 +152,6 @@ func TestLeaderboardUsesIndex(t *testing.T) {
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, tt := range []struct {
 		name  string
 		q     store.LeaderboardQuery

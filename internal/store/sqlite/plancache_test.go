@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -47,17 +46,13 @@ func TestPlanCache(t *testing.T) {
 // planTTL, then counts again, and that the rows are right either way.
 func TestPlanChoiceKept(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "modelgov.db"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	s.plans = newPlanCache(func() time.Time { return now })
 	const n = 400
 	put := func(team string) {
 		t.Helper()
-		err := s.ReadWrite(ctx, func(ctx context.Context, tx store.Tx) error {
+		writeAll(t, s, func(ctx context.Context, tx store.Tx) error {
 			for i := range n {
 				m := &api.Model{SchemaVersion: api.SchemaVersion, ModelID: fmt.Sprintf("p/m-%04d", i), Provider: "p", DisplayName: "M",
 					SizeClass: api.SizeLarge, Governance: &api.Governance{Role: api.RoleNone}, Lifecycle: &api.Lifecycle{Status: api.StatusActive, Since: now},
@@ -71,9 +66,6 @@ func TestPlanChoiceKept(t *testing.T) {
 			}
 			return nil
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
 	}
 	sel, err := labels.Parse("team=core")
 	if err != nil {
