@@ -254,7 +254,7 @@ func TestClassification(t *testing.T) {
 			"invalid classification request (role: must be one of none, general"},
 		{"no reason", "governor", url.Values{"role": {"specialist"}, "reason": {"  "}}, http.StatusUnprocessableEntity, "reason: a reason of 1 to 1024 characters"},
 		{"a huge reason", "governor", url.Values{"role": {"specialist"}, "reason": {strings.Repeat("<b>", 5000)}}, http.StatusUnprocessableEntity, "reason: a reason of 1 to 1024"},
-		{"a body too large", "governor", url.Values{"role": {"specialist"}, "reason": {strings.Repeat("x", 70<<10)}}, http.StatusForbidden, "CSRF token"},
+		{"a body too large", "governor", url.Values{"role": {"specialist"}, "reason": {strings.Repeat("x", 70<<10)}}, http.StatusRequestEntityTooLarge, "larger than the 64 KiB"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
