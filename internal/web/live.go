@@ -360,6 +360,12 @@ func (l *live) stream(w http.ResponseWriter, r *http.Request) {
 			return
 		case <-wake:
 		case <-poll.C:
+			// Also when no event comes: a revoked token ends the stream
+			// within a poll and the token cache's second, whichever way
+			// its revocation and the wake-up raced.
+			if _, err := l.mayRead(r); err != nil {
+				return
+			}
 		case <-heartbeat.C:
 			if _, err := l.mayRead(r); err != nil {
 				return
