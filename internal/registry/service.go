@@ -144,6 +144,10 @@ type write struct {
 	idempotency *idempotency
 	// do makes the change inside the transaction and says what it did.
 	do func(ctx context.Context, tx store.Tx, now time.Time) (*Result, error)
+	// revokesTokens says the write may revoke API tokens: commit forgets
+	// the cached tokens before it wakes the watchers, so that nothing woken
+	// by the revocation authenticates a revoked token from the cache.
+	revokesTokens bool
 }
 
 type idempotency struct {
@@ -216,6 +220,9 @@ func (s *Service) commit(ctx context.Context, w write) (*Result, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if w.revokesTokens {
+		s.tokens.clear()
 	}
 	s.signal.fire() // the write's events are committed: wake the watchers
 	return res, nil

@@ -16,10 +16,10 @@ const (
 
 // tokenCache keeps the tokens recently read by their hash, so that most
 // requests authenticate without a database read. A revocation through this
-// process clears it before RevokeToken returns; a commit by another process
-// on a shared store (EventsCommitted) clears it too, so a revocation there
-// takes effect here as soon as its notification arrives, and within the TTL
-// at worst. Misses are not kept: a new token works at once everywhere.
+// process clears it as it commits, before the watchers are woken; a commit
+// by another process on a shared store (EventsCommitted) clears it too, so
+// a revocation there takes effect here as soon as its notification arrives,
+// and within the TTL at worst. Misses are not kept: a new token works at once everywhere.
 type tokenCache struct {
 	mu sync.Mutex
 	m  map[[32]byte]cachedToken

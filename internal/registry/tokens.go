@@ -199,7 +199,7 @@ func (s *Service) ListTokens(ctx context.Context, c Caller) (*api.TokenList, err
 // authenticates nothing. Only admins may revoke tokens.
 func (s *Service) RevokeToken(ctx context.Context, id string, opts WriteOptions) (*api.Token, error) {
 	var out *api.Token
-	_, err := s.commit(ctx, write{opts: opts, do: func(ctx context.Context, tx store.Tx, now time.Time) (*Result, error) {
+	_, err := s.commit(ctx, write{opts: opts, revokesTokens: true, do: func(ctx context.Context, tx store.Tx, now time.Time) (*Result, error) {
 		target := "token/" + id
 		if !isAdmin(opts.Caller) {
 			return nil, deny(opts, now, "token.revoke", target, forbidden("only admins may revoke API tokens"))
@@ -228,9 +228,6 @@ func (s *Service) RevokeToken(ctx context.Context, id string, opts WriteOptions)
 		out = &tok
 		return &Result{Outcome: Updated}, nil
 	}})
-	// From here on the token authenticates nothing: no cached copy of it
-	// may.
-	s.tokens.clear()
 	if err != nil {
 		return nil, err
 	}
