@@ -215,14 +215,22 @@ func (s *server) reader(h pageHandler) http.HandlerFunc {
 			http.Redirect(w, r, "/signin?next="+url.QueryEscape(safeNext(r.URL.RequestURI())), http.StatusSeeOther)
 			return
 		}
-		if !v.Has(api.PrincipalRoles()...) {
-			s.fail(w, r, v, errs.E(errs.Forbidden, "%s has no role that may read the registry", v.Principal.Name))
+		if err := mayRead(v); err != nil {
+			s.fail(w, r, v, err)
 			return
 		}
 		if err := h(w, r, v); err != nil {
 			s.fail(w, r, v, err)
 		}
 	}
+}
+
+// mayRead refuses a viewer who has no role that may read the registry.
+func mayRead(v *viewer) error {
+	if !v.Has(api.PrincipalRoles()...) {
+		return errs.E(errs.Forbidden, "%s has no role that may read the registry", v.Principal.Name)
+	}
+	return nil
 }
 
 // writer serves a form's POST: it needs a session and the session's CSRF
