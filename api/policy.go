@@ -147,10 +147,13 @@ type Activation struct {
 
 // ModelCompliance is one model's standing in a report.
 type ModelCompliance struct {
-	ModelID  string       `json:"model_id"`
-	Role     Role         `json:"role"`
-	Failing  []RuleResult `json:"failing"`
-	Deadline *time.Time   `json:"deadline,omitempty"`
+	ModelID string       `json:"model_id"`
+	Role    Role         `json:"role"`
+	Failing []RuleResult `json:"failing"`
+	// Since is when the model fell out of compliance, in the registry's
+	// compliance report (not in an activation's, which finds it now).
+	Since    *time.Time `json:"since,omitempty"`
+	Deadline *time.Time `json:"deadline,omitempty"`
 }
 
 // EvaluationRequest asks the policy for a decision without writing

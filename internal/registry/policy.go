@@ -563,8 +563,9 @@ func (s *Service) Compliance(ctx context.Context, size int, token string) (*api.
 	}
 	for _, m := range items {
 		c := m.Governance.Compliance
+		since := c.Since
 		report.NonCompliant = append(report.NonCompliant, api.ModelCompliance{ModelID: m.ModelID, Role: m.Role(),
-			Failing: c.Failing, Deadline: c.Deadline})
+			Failing: c.Failing, Since: &since, Deadline: c.Deadline})
 	}
 	return report, nil
 }

@@ -160,14 +160,8 @@ func (s *server) complianceOf(r *http.Request, size int, token string) (*complia
 	c := &complianceView{Report: report, Sizes: complianceSizes, Size: size}
 	for _, mc := range report.NonCompliant {
 		row := complianceRow{ModelID: mc.ModelID, Role: mc.Role, Failing: mc.Failing, Deadline: mc.Deadline}
-		// The report does not say since when; the model does.
-		switch m, err := s.reg.GetModel(ctx, mc.ModelID); {
-		case err == nil:
-			if m.Governance != nil && m.Governance.Compliance != nil {
-				row.Since = m.Governance.Compliance.Since
-			}
-		case !errs.Is(err, errs.NotFound): // deleted since: shown without
-			return nil, err
+		if mc.Since != nil {
+			row.Since = *mc.Since
 		}
 		c.Rows = append(c.Rows, row)
 	}
