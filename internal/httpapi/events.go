@@ -115,12 +115,17 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.metrics.watchers.Inc()
 	defer s.metrics.watchers.Dec()
-	s.stream(r.Context(), w, rc, eq)
+	// The credentials are checked again while the stream lasts: a revoked
+	// API token or an expired OIDC token ends it.
+	still := func() error { _, err := s.authenticate(r); return err }
+	s.stream(r.Context(), w, rc, eq, still)
 	return nil
 }
 
-// stream sends events until the client goes or falls too far behind.
-func (s *Server) stream(ctx context.Context, w http.ResponseWriter, rc *http.ResponseController, eq registry.EventQuery) {
+// stream sends events until the client goes, falls too far behind, or its
+// credentials no longer hold (still, checked before each batch and each
+// poll: the token cache makes that a map lookup).
+func (s *Server) stream(ctx context.Context, w http.ResponseWriter, rc *http.ResponseController, eq registry.EventQuery, still func() error) {
 	heartbeat := time.NewTicker(s.heartbeat)
 	defer heartbeat.Stop()
 	poll := time.NewTicker(watchPoll)
@@ -138,6 +143,9 @@ func (s *Server) stream(ctx context.Context, w http.ResponseWriter, rc *http.Res
 			return
 		}
 		if n := len(page.Items); n > 0 {
+			if still() != nil {
+				return
+			}
 			buf.Reset()
 			for _, ev := range page.Items {
 				writeSSE(&buf, ev)
@@ -163,6 +171,9 @@ func (s *Server) stream(ctx context.Context, w http.ResponseWriter, rc *http.Res
 			return
 		case <-wake:
 		case <-poll.C:
+			if still() != nil {
+				return
+			}
 		case <-heartbeat.C:
 			if _, err := fmt.Fprint(w, ": heartbeat\n\n"); err != nil {
 				return

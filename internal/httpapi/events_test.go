@@ -366,3 +366,43 @@ func TestStalledWatcherNeverHoldsWriters(t *testing.T) {
 		}
 	}
 }
+
+// TestWatchEndsWhenTokenRevoked: a watch stream lasts only as long as its
+// credentials: revoking its token ends it.
+func TestWatchEndsWhenTokenRevoked(t *testing.T) {
+	ts := newTestServer(t, serverConfig{})
+	code, _, body := ts.call(t, "POST", "/v1/tokens", "application/json", []byte(`{"name":"dashboard","roles":["viewer"]}`))
+	if code != 201 {
+		t.Fatalf("create a token: %d %s", code, body)
+	}
+	var tok api.Token
+	if err := json.Unmarshal(body, &tok); err != nil {
+		t.Fatal(err)
+	}
+	events, stop := openWatch(t, ts, "?type=io.modelgov.model.created", "Authorization", "Bearer "+tok.Token)
+	defer stop()
+	if code, _, body := ts.call(t, "POST", "/v1/models", "application/json",
+		[]byte(`{"schema_version":"1.1","model_id":"p/m-1","provider":"p","display_name":"M 1"}`)); code != 201 {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	if ev := next(t, events, 5*time.Second); ev.event.Subject != "p/m-1" {
+		t.Fatalf("the watch saw %s, want p/m-1", ev.event.Subject)
+	}
+	if code, _, body := ts.call(t, "DELETE", "/v1/tokens/"+tok.ID, "", nil); code != 200 {
+		t.Fatalf("revoke: %d %s", code, body)
+	}
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				return // the stream ended
+			}
+			if ev.name != "comment" {
+				t.Fatalf("after its token was revoked, the stream sent %s about %s", ev.name, ev.event.Subject)
+			}
+		case <-deadline:
+			t.Fatal("the watch of a revoked token goes on")
+		}
+	}
+}
