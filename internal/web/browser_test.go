@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -114,6 +115,20 @@ func TestBrowser(t *testing.T) {
 		)
 	}
 
+	signOut := func() {
+		t.Helper()
+		run("sign out", chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)), chromedp.WaitVisible(chromedp.ID("token")))
+	}
+	// count counts the elements of the page that selector selects.
+	count := func(selector string) int {
+		t.Helper()
+		n, err := chromedp.Run(tab, chromedp.Evaluate[int](`document.querySelectorAll(`+strconv.Quote(selector)+`).length`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
 	signIn("governor")
 	run("the catalogue", shot(dir, "02-catalogue"))
 	var table string
@@ -139,11 +154,7 @@ func TestBrowser(t *testing.T) {
 	if status != "proposed" {
 		t.Errorf("status before = %q, want proposed", status)
 	}
-	lines, err := chromedp.Run(tab, chromedp.Evaluate[int](`document.querySelectorAll("#eval-chart svg polyline").length`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if lines != 2 {
+	if lines := count("#eval-chart svg polyline"); lines != 2 {
 		t.Errorf("the evaluation chart draws %d lines, want one per benchmark (2)", lines)
 	}
 
@@ -236,7 +247,7 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("hellaswag's leaderboard should rank openai/gpt-5 (0.83) above meta/llama-3-1-405b (0.77):\n%s", board)
 	}
 
-	run("sign out", chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)), chromedp.WaitVisible(chromedp.ID("token")))
+	signOut()
 
 	// A viewer is not offered the action.
 	signIn("viewer")
@@ -250,14 +261,10 @@ func TestBrowser(t *testing.T) {
 	if !strings.Contains(why, "viewer") || !strings.Contains(why, "may not change") {
 		t.Errorf("a viewer is told %q", why)
 	}
-	forms, err := chromedp.Run(tab, chromedp.Evaluate[int](`document.querySelectorAll("#lifecycle-form").length`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if forms != 0 {
+	if forms := count("#lifecycle-form"); forms != 0 {
 		t.Errorf("a viewer sees %d lifecycle forms", forms)
 	}
-	run("sign out", chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)), chromedp.WaitVisible(chromedp.ID("token")))
+	signOut()
 
 	// A maintainer who does not own the model is offered the form and
 	// refused by the registry, with the rule that refused it.
