@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -111,7 +110,7 @@ func (s *server) audit(w http.ResponseWriter, r *http.Request, v *viewer) error 
 	if qs.Has("prove") {
 		seq, err := strconv.ParseInt(qs.Get("prove"), 10, 64)
 		if err != nil || seq < 0 {
-			return errs.E(errs.Malformed, "prove=%q is not an entry's sequence number (a whole number, 0 or more)", clipInput(qs.Get("prove"), 40))
+			return errs.E(errs.Malformed, "prove=%q is not an entry's sequence number (a whole number, 0 or more)", truncated(qs.Get("prove"), 40))
 		}
 		if proof, err = s.proveInclusion(r.Context(), seq); err != nil {
 			return err
@@ -387,7 +386,7 @@ func decodeAuditHash(s string) (tlog.Hash, error) {
 	var h tlog.Hash
 	b, err := base64.StdEncoding.DecodeString(s)
 	if err != nil || len(b) != tlog.HashSize {
-		return h, fmt.Errorf("hash %q is not a base64 SHA-256 hash", clipInput(s, 60))
+		return h, fmt.Errorf("hash %q is not a base64 SHA-256 hash", truncated(s, 60))
 	}
 	copy(h[:], b)
 	return h, nil
@@ -404,16 +403,4 @@ func decodeAuditHashes(in []string) ([]tlog.Hash, error) {
 		out[i] = h
 	}
 	return out, nil
-}
-
-// clipInput shortens what a user sent to at most n bytes, at a rune's
-// start, before an error message repeats it.
-func clipInput(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }

@@ -211,12 +211,16 @@ func (s *server) revisionDiff(w http.ResponseWriter, r *http.Request, v *viewer)
 	return nil
 }
 
-// truncated cuts s to n characters.
+// truncated shortens what a user (or a document) sent to at most n bytes,
+// cut at a rune's start, before a page or an error message repeats it.
 func truncated(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
+	if len(s) <= n {
 		return s
 	}
-	return string([]rune(s)[:n]) + "…"
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // Pair is the two revisions, from then to.

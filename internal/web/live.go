@@ -113,7 +113,7 @@ func liveFilterOf(qs url.Values) (liveFilter, error) {
 			f.Type = api.EventTypePrefix + f.Type
 		}
 		if !slices.Contains(registry.EventTypes(), f.Type) {
-			return f, errs.E(errs.Malformed, "type %q is not an event type of this registry; choose one from the list", clipInput(qs.Get("type"), 80))
+			return f, errs.E(errs.Malformed, "type %q is not an event type of this registry; choose one from the list", truncated(qs.Get("type"), 80))
 		}
 	}
 	if len(f.Subject) > maxSubject || !utf8.ValidString(f.Subject) {
@@ -384,7 +384,7 @@ func streamStart(r *http.Request) (int64, error) {
 	if id := strings.TrimSpace(r.Header.Get("Last-Event-ID")); id != "" {
 		n, err := strconv.ParseInt(id, 10, 64)
 		if err != nil || n < 0 {
-			return 0, errs.E(errs.Malformed, "Last-Event-ID %q is not an event's sequence number", clipInput(id, 40))
+			return 0, errs.E(errs.Malformed, "Last-Event-ID %q is not an event's sequence number", truncated(id, 40))
 		}
 		return n, nil
 	}
@@ -394,7 +394,7 @@ func streamStart(r *http.Request) (int64, error) {
 	}
 	n, err := strconv.ParseInt(a, 10, 64)
 	if err != nil || n < 0 {
-		return 0, errs.E(errs.Malformed, "after=%q is not an event's sequence number (a whole number, 0 or more)", clipInput(a, 40))
+		return 0, errs.E(errs.Malformed, "after=%q is not an event's sequence number (a whole number, 0 or more)", truncated(a, 40))
 	}
 	return n, nil
 }
