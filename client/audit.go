@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
@@ -101,18 +100,6 @@ func (c *Client) AuditKey(ctx context.Context) (string, error) {
 	return strings.TrimSpace(string(b)), err
 }
 
-func decodeHashes(in []string) ([]tlog.Hash, error) {
-	out := make([]tlog.Hash, len(in))
-	for i, s := range in {
-		b, err := base64.StdEncoding.DecodeString(s)
-		if err != nil || len(b) != tlog.HashSize {
-			return nil, fmt.Errorf("client: proof hash %q is not a base64 SHA-256 hash", s)
-		}
-		copy(out[i][:], b)
-	}
-	return out, nil
-}
-
 // InclusionProof returns the proof that entry index is in the tree of size entries.
 func (c *Client) InclusionProof(ctx context.Context, index, size int64) (tlog.RecordProof, error) {
 	var p api.InclusionProof
@@ -120,7 +107,7 @@ func (c *Client) InclusionProof(ctx context.Context, index, size int64) (tlog.Re
 	if _, err := c.do(ctx, request{method: "GET", path: "/v1/audit/proof/inclusion", query: q}, &p); err != nil {
 		return nil, err
 	}
-	return decodeHashes(p.Hashes)
+	return audit.DecodeHashes(p.Hashes...)
 }
 
 // ConsistencyProof returns the proof that the tree of old entries is a
@@ -131,7 +118,7 @@ func (c *Client) ConsistencyProof(ctx context.Context, old, size int64) (tlog.Tr
 	if _, err := c.do(ctx, request{method: "GET", path: "/v1/audit/proof/consistency", query: q}, &p); err != nil {
 		return nil, err
 	}
-	return decodeHashes(p.Hashes)
+	return audit.DecodeHashes(p.Hashes...)
 }
 
 // AuditSource is the server's audit log as audit.Verify reads it.
@@ -145,7 +132,7 @@ func (s AuditSource) Entries(ctx context.Context, start int64, limit int) ([]aud
 	}
 	out := make([]audit.ServedEntry, 0, len(l.Items))
 	for _, e := range l.Items {
-		h, err := decodeHashes([]string{e.Hash})
+		h, err := audit.DecodeHashes(e.Hash)
 		if err != nil {
 			return nil, err
 		}

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -166,4 +167,21 @@ func Verify(ctx context.Context, src Source, checkpoint []byte, verifierKey stri
 		return bad(-1, "the server's consistency proof from size %d to %d does not verify: %v", old.Size, cp.Size, err)
 	}
 	return v, nil
+}
+
+// DecodeHashes reads hashes as the log serves them (an entry's hash, a
+// proof's hashes): base64 of 32 bytes each.
+func DecodeHashes(in ...string) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(in))
+	for i, s := range in {
+		b, err := base64.StdEncoding.DecodeString(s)
+		if err != nil || len(b) != tlog.HashSize {
+			if len(s) > 60 {
+				s = s[:60] + "…"
+			}
+			return nil, fmt.Errorf("hash %q is not a base64 SHA-256 hash", s)
+		}
+		copy(out[i][:], b)
+	}
+	return out, nil
 }

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -190,7 +189,7 @@ func (s *server) proveInclusion(ctx context.Context, seq int64) (*inclusion, err
 		return nil, err
 	}
 	leaf := tlog.RecordHash(e.Leaf)
-	if stored, err := decodeAuditHash(e.Hash); err != nil || stored != leaf {
+	if stored, err := audit.DecodeHashes(e.Hash); err != nil || stored[0] != leaf {
 		in.Problem = fmt.Sprintf("entry %d was changed: its content does not hash to the leaf hash recorded when it was appended", seq)
 		return in, nil
 	}
@@ -198,7 +197,7 @@ func (s *server) proveInclusion(ctx context.Context, seq int64) (*inclusion, err
 	if err != nil {
 		return nil, err
 	}
-	proof, err := decodeAuditHashes(p.Hashes)
+	proof, err := audit.DecodeHashes(p.Hashes...)
 	if err != nil {
 		return nil, err
 	}
@@ -354,11 +353,11 @@ func (rs registrySource) Entries(ctx context.Context, start int64, limit int) ([
 	}
 	out := make([]audit.ServedEntry, 0, len(list.Items))
 	for _, e := range list.Items {
-		h, err := decodeAuditHash(e.Hash)
+		h, err := audit.DecodeHashes(e.Hash)
 		if err != nil {
 			return nil, fmt.Errorf("audit entry %d: %w", e.Seq, err)
 		}
-		out = append(out, audit.ServedEntry{Seq: e.Seq, Leaf: e.Leaf, Hash: h})
+		out = append(out, audit.ServedEntry{Seq: e.Seq, Leaf: e.Leaf, Hash: h[0]})
 	}
 	return out, nil
 }
@@ -369,7 +368,7 @@ func (rs registrySource) InclusionProof(ctx context.Context, index, size int64) 
 	if err != nil {
 		return nil, err
 	}
-	return decodeAuditHashes(p.Hashes)
+	return audit.DecodeHashes(p.Hashes...)
 }
 
 // ConsistencyProof implements audit.Source.
@@ -378,29 +377,5 @@ func (rs registrySource) ConsistencyProof(ctx context.Context, old, size int64) 
 	if err != nil {
 		return nil, err
 	}
-	return decodeAuditHashes(p.Hashes)
-}
-
-// decodeHash reads a base64 SHA-256 hash, as the registry serves them.
-func decodeAuditHash(s string) (tlog.Hash, error) {
-	var h tlog.Hash
-	b, err := base64.StdEncoding.DecodeString(s)
-	if err != nil || len(b) != tlog.HashSize {
-		return h, fmt.Errorf("hash %q is not a base64 SHA-256 hash", truncated(s, 60))
-	}
-	copy(h[:], b)
-	return h, nil
-}
-
-// decodeAuditHashes reads a proof's base64 hashes.
-func decodeAuditHashes(in []string) ([]tlog.Hash, error) {
-	out := make([]tlog.Hash, len(in))
-	for i, s := range in {
-		h, err := decodeAuditHash(s)
-		if err != nil {
-			return nil, fmt.Errorf("proof: %w", err)
-		}
-		out[i] = h
-	}
-	return out, nil
+	return audit.DecodeHashes(p.Hashes...)
 }
