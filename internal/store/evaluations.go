@@ -122,3 +122,13 @@ func EachEvaluation(ctx context.Context, r EvaluationReader, q EvaluationQuery, 
 		q.AfterTime, q.AfterID = page[len(page)-1].EvaluatedAt, page[len(page)-1].ID
 	}
 }
+
+// Rank is the value a leaderboard orders a score by, ascending best first:
+// the value itself when lower is better, its negation otherwise. Both
+// stores keep it in their scores table.
+func Rank(value float64, direction string) float64 {
+	if direction == api.LowerIsBetter {
+		return value
+	}
+	return -value
+}

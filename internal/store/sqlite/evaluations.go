@@ -198,14 +198,6 @@ func (t *txn) PutBenchmark(ctx context.Context, b *api.Benchmark) error {
 	return nil
 }
 
-// rankOf is the value a leaderboard orders by: ascending is best first.
-func rankOf(value float64, direction string) float64 {
-	if direction == api.LowerIsBetter {
-		return value
-	}
-	return -value
-}
-
 func (t *txn) AddEvaluation(ctx context.Context, e *api.Evaluation) error {
 	stored := *e
 	stored.SupersededBy = ""
@@ -263,7 +255,7 @@ func (t *txn) offerScores(ctx context.Context, e *api.Evaluation, b *api.Benchma
 			ON CONFLICT (benchmark, version, metric, model_id) DO UPDATE SET value = excluded.value, stderr = excluded.stderr,
 				rank = excluded.rank, evaluation_id = excluded.evaluation_id, evaluated_at = excluded.evaluated_at
 			WHERE (excluded.evaluated_at, excluded.evaluation_id) > (scores.evaluated_at, scores.evaluation_id)`,
-			e.Benchmark, e.BenchmarkVersion, v.Metric, e.ModelID, v.Value, stderr, rankOf(v.Value, dir[v.Metric]), e.ID, at, role, status)
+			e.Benchmark, e.BenchmarkVersion, v.Metric, e.ModelID, v.Value, stderr, store.Rank(v.Value, dir[v.Metric]), e.ID, at, role, status)
 		if err != nil {
 			return fmt.Errorf("sqlite: score of evaluation %s: %w", e.ID, err)
 		}
